@@ -1,0 +1,229 @@
+//! The domain error: one variant per thing a caller can act on, each carrying what its
+//! message needs. The mapping to Tencent error codes lives in the HTTP adapter.
+
+use crate::{InstanceId, KeyId, Product};
+
+/// Why a key-pair operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The key name is the empty string.
+    #[error("the key name is empty; give 1 to 25 letters, digits or underscores")]
+    KeyNameEmpty,
+    /// The key name is longer than 25 characters.
+    #[error("the key name has {len} characters; at most {max} are allowed")]
+    KeyNameTooLong {
+        /// Characters given.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The key name has a character other than `[A-Za-z0-9_]`.
+    #[error("the key name contains {ch:?}; only letters A-Z a-z, digits and '_' are allowed")]
+    KeyNameIllegalChar {
+        /// The first offending character.
+        ch: char,
+    },
+    /// A key id is not `<prefix>` + 8 of `[0-9a-z]` for the product.
+    #[error(
+        "key id {id:?} is malformed; expected {prefix}xxxxxxxx with x a lower-case letter or digit"
+    )]
+    KeyIdMalformed {
+        /// The id as given.
+        id: String,
+        /// The product's prefix.
+        prefix: &'static str,
+    },
+    /// An instance id is not `<prefix>` + 8 of `[0-9a-z]` for the product.
+    #[error("instance id {id:?} is malformed; expected {prefix}xxxxxxxx with x a lower-case letter or digit")]
+    InstanceIdMalformed {
+        /// The id as given.
+        id: String,
+        /// The product's prefix.
+        prefix: &'static str,
+    },
+    /// An account id is not 1–64 of `[A-Za-z0-9_-]`.
+    #[error("account id {0:?} is malformed; use 1 to 64 letters, digits, '_' or '-'")]
+    AccountIdMalformed(String),
+    /// A project id is negative or out of range.
+    #[error("project id {0} is invalid; project ids are non-negative integers")]
+    ProjectIdInvalid(i64),
+    /// The project does not exist for this account.
+    #[error("project {0} does not exist for this account")]
+    ProjectNotFound(u64),
+    /// The description is longer than allowed.
+    #[error("the description has {len} characters; at most {max} are allowed")]
+    DescriptionTooLong {
+        /// Characters given.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// A tag key or value breaks a rule; the text says which.
+    #[error("invalid tag: {0}")]
+    TagInvalid(String),
+    /// A tag key uses a prefix reserved for the platform.
+    #[error("tag key {0:?} uses a reserved prefix (qcloud:, tencent:, project)")]
+    TagKeyReserved(String),
+    /// More tags than the product allows on one key pair.
+    #[error("{given} tags given; at most {max} are allowed on one key pair")]
+    TooManyTags {
+        /// Tags given.
+        given: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// A CVM tag specification names a resource type other than `keypair`.
+    #[error("tag specification resource type {0:?} is not supported here; use \"keypair\"")]
+    TagResourceType(String),
+    /// The public key is not a single OpenSSH RSA public key; the text says what is wrong.
+    #[error("the public key is malformed: {0}")]
+    PublicKeyMalformed(String),
+    /// Another key pair of this account and product has this name.
+    #[error("a key pair named {0:?} already exists")]
+    DuplicateName(String),
+    /// Another key pair of this account and product has this public key.
+    #[error("this public key ({fingerprint}) is already imported as another key pair")]
+    DuplicatePublicKey {
+        /// The key's SHA256 fingerprint.
+        fingerprint: String,
+    },
+    /// The account holds as many key pairs of this product as it may.
+    #[error("the account already holds {limit} key pairs of this product, the most allowed; delete some first")]
+    QuotaExceeded {
+        /// The quota.
+        limit: u32,
+    },
+    /// Key ids that do not exist for this account and product.
+    #[error("key pair(s) not found: {}", join(.0))]
+    KeyPairNotFound(Vec<KeyId>),
+    /// A key pair is still associated with instances and cannot be deleted.
+    #[error("key pair {key} is associated with instance(s) {}; disassociate them first", join(.instances))]
+    KeyPairInUse {
+        /// The key pair.
+        key: KeyId,
+        /// Its instances.
+        instances: Vec<InstanceId>,
+    },
+    /// Lighthouse: the key pair is already bound to the instance.
+    #[error("key pair {key} is already associated with instance {instance}")]
+    AlreadyAssociated {
+        /// The key pair.
+        key: KeyId,
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// Lighthouse: the key pair is not bound to the instance.
+    #[error("key pair {key} is not associated with instance {instance}")]
+    NotAssociated {
+        /// The key pair.
+        key: KeyId,
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// `KeyIds` and `Filters` were given together.
+    #[error("KeyIds and Filters cannot be given together; use one or the other")]
+    IdsWithFilters,
+    /// `Limit` outside 1..=100.
+    #[error("Limit {value} is out of range; it must be between 1 and {max}")]
+    LimitOutOfRange {
+        /// The value given.
+        value: i64,
+        /// The maximum.
+        max: u32,
+    },
+    /// `Offset` is negative.
+    #[error("Offset {0} is invalid; it must not be negative")]
+    OffsetNegative(i64),
+    /// A filter name the product does not support.
+    #[error("filter {name:?} is not supported; supported filters are {supported}")]
+    UnknownFilter {
+        /// The name given.
+        name: String,
+        /// The names that are supported, for the message.
+        supported: String,
+    },
+    /// A filter value of the wrong form (`project-id` not an integer, an empty tag key…).
+    #[error("filter {name:?} has an invalid value {value:?}: {reason}")]
+    InvalidFilterValue {
+        /// The filter.
+        name: String,
+        /// The value.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A filter has no values.
+    #[error("filter {0:?} has no values; give at least one")]
+    EmptyFilter(String),
+    /// Too many filters.
+    #[error("{given} filters given; at most {max} are allowed")]
+    TooManyFilters {
+        /// Filters given.
+        given: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// Too many values in one filter.
+    #[error("filter {name:?} has {given} values; at most {max} are allowed")]
+    TooManyFilterValues {
+        /// The filter.
+        name: String,
+        /// Values given.
+        given: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// Too many ids in one request.
+    #[error("{given} {what} given; at most {max} are allowed")]
+    TooManyIds {
+        /// `KeyIds` or `InstanceIds`.
+        what: &'static str,
+        /// Ids given.
+        given: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// An id list is empty where at least one id is required.
+    #[error("{0} is empty; give at least one id")]
+    NoIds(&'static str),
+    /// The same id appears twice in one list (Lighthouse).
+    #[error("{what} contains {id:?} more than once")]
+    DuplicateId {
+        /// `KeyIds` or `InstanceIds`.
+        what: &'static str,
+        /// The repeated id.
+        id: String,
+    },
+    /// A Lighthouse login user name of the wrong form.
+    #[error("username {0:?} is invalid; use 1 to 32 of a-z, 0-9, '_' or '-', starting with a letter or '_'")]
+    InvalidUsername(String),
+    /// ModifyKeyPairAttribute without a name or a description.
+    #[error("give KeyName, Description or both; there is nothing to change")]
+    NothingToModify,
+    /// The product has no such action (ModifyKeyPairAttribute on Lighthouse).
+    #[error("{product} has no {action}")]
+    UnsupportedAction {
+        /// The product.
+        product: Product,
+        /// The action's wire name.
+        action: &'static str,
+    },
+    /// Key generation failed.
+    #[error("key generation failed: {0}")]
+    KeyGeneration(String),
+    /// The store failed for a reason the caller cannot fix (I/O, connection, corruption).
+    #[error("storage failure: {0}")]
+    Storage(String),
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,54 @@
+//! Cheap, deterministic test material: syntactically valid RSA public keys made from a
+//! seed in microseconds (no prime search), and key-pair records built from them. Shared
+//! by the conformance suite and the proptest strategies.
+
+use crate::{
+    AccountId, Description, IdGenerator, KeyId, KeyName, KeyPair, Product, ProjectId, PublicKey,
+    RandomIds, Scope, Tags, Timestamp,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{OsRng, RngCore, SeedableRng};
+use ssh_key::public::{KeyData, RsaPublicKey};
+use ssh_key::Mpint;
+
+/// A 2048-bit RSA public key whose modulus is pseudo-random from `seed`. It is a valid
+/// OpenSSH key (not a usable RSA key: the modulus is not a product of two primes), and
+/// distinct seeds give distinct fingerprints.
+pub fn synthetic_public_key(seed: u64, comment: &str) -> PublicKey {
+    let mut n = [0u8; 256];
+    ChaCha20Rng::seed_from_u64(seed).fill_bytes(&mut n);
+    n[0] |= 0x80;
+    n[255] |= 1;
+    let data = KeyData::Rsa(RsaPublicKey {
+        e: Mpint::from_positive_bytes(&[1, 0, 1]).expect("65537 is a valid mpint"),
+        n: Mpint::from_positive_bytes(&n).expect("a 2048-bit modulus is a valid mpint"),
+    });
+    PublicKey::from_key_data(data, comment).expect("a 2048-bit odd modulus is accepted")
+}
+
+/// A scope with a fresh random account, so cases never see each other's data even on a
+/// shared database.
+pub fn fresh_scope(product: Product) -> Scope {
+    let account = format!("acct-{:016x}", OsRng.next_u64());
+    Scope::new(
+        AccountId::parse(&account).expect("valid account id"),
+        product,
+    )
+}
+
+/// A key pair in `scope` named `name`, with a key from `key_seed`, a random id and the
+/// given creation time.
+pub fn key_pair(scope: &Scope, name: &str, key_seed: u64, created_ms: i64) -> KeyPair {
+    let id: KeyId = RandomIds.next_id(scope.product);
+    KeyPair {
+        public_key: synthetic_public_key(key_seed, &id.key_comment()),
+        id,
+        account: scope.account.clone(),
+        name: KeyName::parse(name).expect("valid test name"),
+        project: ProjectId::DEFAULT,
+        description: Description::default(),
+        created_at: Timestamp::from_millis(created_ms),
+        tags: Tags::default(),
+        associations: Vec::new(),
+    }
+}

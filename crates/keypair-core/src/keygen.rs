@@ -1,0 +1,160 @@
+//! Key generation: the `KeyGenerator` port, the private-key type that is never stored,
+//! and the pure-Rust `rsa` implementation.
+
+use crate::{Error, Result};
+use async_trait::async_trait;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRngCore, OsRng, SeedableRng};
+use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
+use ssh_key::public::{KeyData, RsaPublicKey};
+use std::fmt;
+use std::sync::Mutex;
+use zeroize::Zeroizing;
+
+/// RSA modulus sizes the generator offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum KeyBits {
+    /// 2048 bits, the default.
+    #[default]
+    Rsa2048,
+    /// 3072 bits.
+    Rsa3072,
+    /// 4096 bits.
+    Rsa4096,
+}
+
+impl KeyBits {
+    /// The size in bits.
+    pub fn bits(self) -> usize {
+        match self {
+            KeyBits::Rsa2048 => 2048,
+            KeyBits::Rsa3072 => 3072,
+            KeyBits::Rsa4096 => 4096,
+        }
+    }
+
+    /// The size for a bit count, if offered.
+    pub fn from_bits(bits: usize) -> Option<Self> {
+        [KeyBits::Rsa2048, KeyBits::Rsa3072, KeyBits::Rsa4096]
+            .into_iter()
+            .find(|k| k.bits() == bits)
+    }
+}
+
+/// A PKCS#1 PEM private key (`-----BEGIN RSA PRIVATE KEY-----`). Its memory is zeroed
+/// when dropped, and its `Debug` output is redacted so it never reaches a log.
+pub struct PrivateKeyPem(Zeroizing<String>);
+
+impl PrivateKeyPem {
+    /// The PEM text, to hand to the caller exactly once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PrivateKeyPem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PrivateKeyPem(<redacted>)")
+    }
+}
+
+/// A freshly generated key pair: the public key data (the caller adds the comment) and
+/// the private key. There is deliberately no way to turn this into a stored record.
+#[derive(Debug)]
+pub struct GeneratedKey {
+    /// The public half.
+    pub public: KeyData,
+    /// The private key, for the caller only.
+    pub private_pem: PrivateKeyPem,
+}
+
+impl GeneratedKey {
+    /// Encodes an `rsa` private key; any RSA backend can produce an `rsa::RsaPrivateKey`
+    /// (or its PKCS#1 DER) and share this encoding.
+    pub fn from_rsa(key: &rsa::RsaPrivateKey) -> Result<Self> {
+        let public = RsaPublicKey::try_from(key.to_public_key())
+            .map_err(|e| Error::KeyGeneration(format!("encoding the public key: {e}")))?;
+        let pem = key
+            .to_pkcs1_pem(LineEnding::LF)
+            .map_err(|e| Error::KeyGeneration(format!("encoding the private key: {e}")))?;
+        Ok(GeneratedKey {
+            public: KeyData::Rsa(public),
+            private_pem: PrivateKeyPem(pem),
+        })
+    }
+}
+
+/// Port: makes RSA key pairs.
+///
+/// Contract: every call returns a new key pair of the configured size, never one handed
+/// out before. Generation is CPU-heavy (tenths of a second); an implementation may do it
+/// on the calling thread, so callers on an async runtime run it where blocking is allowed
+/// (the HTTP adapter does). An implementation never writes a private key anywhere.
+#[async_trait]
+pub trait KeyGenerator: Send + Sync {
+    /// A new key pair.
+    async fn generate(&self) -> Result<GeneratedKey>;
+}
+
+enum Randomness {
+    Os,
+    Seeded(Box<Mutex<ChaCha20Rng>>),
+}
+
+/// The pure-Rust `rsa` generator, with randomness from the OS CSPRNG or, for
+/// reproducible tests, a seeded ChaCha20 stream.
+pub struct RsaKeyGenerator {
+    bits: KeyBits,
+    rng: Randomness,
+}
+
+impl RsaKeyGenerator {
+    /// A generator of `bits`-sized keys from the operating system's CSPRNG.
+    pub fn new(bits: KeyBits) -> Self {
+        RsaKeyGenerator {
+            bits,
+            rng: Randomness::Os,
+        }
+    }
+
+    /// A generator whose keys are fully determined by `seed`: the same seed gives the
+    /// same sequence of keys. For tests only.
+    pub fn seeded(bits: KeyBits, seed: u64) -> Self {
+        RsaKeyGenerator {
+            bits,
+            rng: Randomness::Seeded(Box::new(Mutex::new(ChaCha20Rng::seed_from_u64(seed)))),
+        }
+    }
+
+    /// Generates one key on the calling thread.
+    pub fn generate_blocking(&self) -> Result<GeneratedKey> {
+        let bits = self.bits.bits();
+        let key = match &self.rng {
+            Randomness::Os => rsa_key(&mut OsRng, bits)?,
+            Randomness::Seeded(rng) => {
+                let mut rng = rng
+                    .lock()
+                    .map_err(|_| Error::KeyGeneration("the seeded generator is poisoned".into()))?;
+                rsa_key(&mut *rng, bits)?
+            }
+        };
+        GeneratedKey::from_rsa(&key)
+    }
+}
+
+fn rsa_key(rng: &mut impl CryptoRngCore, bits: usize) -> Result<rsa::RsaPrivateKey> {
+    rsa::RsaPrivateKey::new(rng, bits).map_err(|e| Error::KeyGeneration(e.to_string()))
+}
+
+impl Default for RsaKeyGenerator {
+    fn default() -> Self {
+        RsaKeyGenerator::new(KeyBits::default())
+    }
+}
+
+#[async_trait]
+impl KeyGenerator for RsaKeyGenerator {
+    async fn generate(&self) -> Result<GeneratedKey> {
+        self.generate_blocking()
+    }
+}

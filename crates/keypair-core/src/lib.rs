@@ -1,0 +1,57 @@
+//! The key-pair domain of the Tencent Cloud API 3.0, for CVM (2017-03-12) and Lighthouse
+//! (2020-03-24): every rule of the API as pure, runtime-agnostic Rust.
+//!
+//! The crate knows no HTTP, SQL or async runtime. It talks to the world through small
+//! ports, each an object-safe `Send + Sync` trait with a documented contract:
+//!
+//! | port | what it does | implementations here |
+//! |---|---|---|
+//! | [`KeyPairStore`] | atomic storage of key pairs | `keypair-memory`, `keypair-sqlite`, `keypair-postgres` crates |
+//! | [`KeyGenerator`] | new RSA key pairs | [`RsaKeyGenerator`] |
+//! | [`IdGenerator`] | new key ids | [`RandomIds`], [`SequentialIds`] |
+//! | [`Clock`] | the time | [`SystemClock`], [`ManualClock`] |
+//! | [`ProjectCatalog`] | which CVM projects exist | [`DefaultProjectOnly`], [`StaticProjects`] |
+//!
+//! [`KeyPairService`] holds the use-cases over those ports. Errors are one enum,
+//! [`Error`]; mapping them to Tencent error codes is the HTTP adapter's job.
+//!
+//! Features: `testkit` exports the store conformance suite ([`testkit`]); `proptest`
+//! exports property-test strategies ([`strategies`]).
+
+mod clock;
+mod error;
+mod id;
+mod keygen;
+mod model;
+mod name;
+mod openssh;
+mod product;
+mod project;
+pub mod query;
+mod service;
+mod store;
+mod tag;
+
+#[cfg(any(test, feature = "testkit", feature = "proptest"))]
+pub mod fixtures;
+#[cfg(feature = "proptest")]
+pub mod strategies;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use error::{Error, Result};
+pub use id::{AccountId, IdGenerator, InstanceId, KeyId, ProjectId, RandomIds, SequentialIds};
+pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGenerator};
+pub use model::{Association, Change, KeyPair, Scope};
+pub use name::{Description, KeyName};
+pub use openssh::{Fingerprint, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
+pub use product::{Action, NameMatch, Product, ProductSpec, RepeatedBinding, UnknownProduct};
+pub use project::{DefaultProjectOnly, ProjectCatalog, StaticProjects};
+pub use query::{describe_order, Filter, Page, Query, RawFilter};
+pub use service::{
+    CreateKeyPair, CreatedKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding,
+    KeyPairService, ModifyKeyPairAttribute, RawTag, ServiceBuilder, DEFAULT_QUOTA,
+};
+pub use store::{KeyPairStore, StoreError};
+pub use tag::{Tag, Tags};

@@ -1,0 +1,406 @@
+//! The use-cases: validate a request, call the ports, return a domain result. One
+//! service serves both products; the product comes with the caller's [`Scope`].
+
+use crate::query::parse_ids;
+use crate::{
+    Association, Change, Clock, DefaultProjectOnly, Description, Error, GeneratedKey, IdGenerator,
+    InstanceId, KeyGenerator, KeyId, KeyName, KeyPair, KeyPairStore, Page, PrivateKeyPem,
+    ProjectCatalog, ProjectId, PublicKey, Query, RandomIds, RawFilter, Result, RsaKeyGenerator,
+    Scope, StoreError, SystemClock, Tag, Tags,
+};
+use std::sync::Arc;
+
+/// Default quota of key pairs per account and product.
+pub const DEFAULT_QUOTA: u32 = 5000;
+/// How often a colliding generated id is replaced before giving up. With random 8-char
+/// ids a single collision is already rare; this bound only stops a broken generator.
+const ID_ATTEMPTS: usize = 16;
+
+/// A tag as it arrives on the wire.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawTag {
+    /// Tag key.
+    pub key: String,
+    /// Tag value.
+    pub value: String,
+}
+
+/// CreateKeyPair input.
+#[derive(Clone, Debug, Default)]
+pub struct CreateKeyPair {
+    /// `KeyName`.
+    pub name: String,
+    /// CVM `ProjectId`; `None` means the default project. Must be `None` on Lighthouse.
+    pub project_id: Option<i64>,
+    /// Tags (CVM `TagSpecification` flattened, Lighthouse `Tags`).
+    pub tags: Vec<RawTag>,
+}
+
+/// ImportKeyPair input.
+#[derive(Clone, Debug, Default)]
+pub struct ImportKeyPair {
+    /// `KeyName`.
+    pub name: String,
+    /// CVM `ProjectId`; `None` means the default project.
+    pub project_id: Option<i64>,
+    /// `PublicKey`, one OpenSSH line.
+    pub public_key: String,
+    /// Tags.
+    pub tags: Vec<RawTag>,
+}
+
+/// DescribeKeyPairs input.
+#[derive(Clone, Debug, Default)]
+pub struct DescribeKeyPairs {
+    /// `KeyIds`.
+    pub key_ids: Option<Vec<String>>,
+    /// `Filters`.
+    pub filters: Option<Vec<RawFilter>>,
+    /// `Offset`.
+    pub offset: Option<i64>,
+    /// `Limit`.
+    pub limit: Option<i64>,
+}
+
+/// ModifyKeyPairAttribute input (CVM).
+#[derive(Clone, Debug, Default)]
+pub struct ModifyKeyPairAttribute {
+    /// `KeyId`.
+    pub key_id: String,
+    /// `KeyName`.
+    pub name: Option<String>,
+    /// `Description`.
+    pub description: Option<String>,
+}
+
+/// Associate/DisassociateInstancesKeyPairs input.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceBinding {
+    /// `KeyIds`.
+    pub key_ids: Vec<String>,
+    /// `InstanceIds`.
+    pub instance_ids: Vec<String>,
+    /// Lighthouse `Username`.
+    pub username: Option<String>,
+}
+
+/// CreateKeyPair's answer: the stored key pair and the private key, which exists only
+/// here.
+#[derive(Debug)]
+pub struct CreatedKeyPair {
+    /// The key pair as stored.
+    pub key_pair: KeyPair,
+    /// The private key, to return to the caller once.
+    pub private_key: PrivateKeyPem,
+}
+
+/// The ports a service runs on. Defaults: random ids, the system clock, RSA-2048 from the
+/// OS CSPRNG, only project 0, a quota of [`DEFAULT_QUOTA`].
+pub struct ServiceBuilder {
+    store: Arc<dyn KeyPairStore>,
+    ids: Arc<dyn IdGenerator>,
+    clock: Arc<dyn Clock>,
+    keygen: Arc<dyn KeyGenerator>,
+    projects: Arc<dyn ProjectCatalog>,
+    quota: u32,
+}
+
+impl ServiceBuilder {
+    /// Sets the id generator.
+    pub fn ids(mut self, ids: Arc<dyn IdGenerator>) -> Self {
+        self.ids = ids;
+        self
+    }
+    /// Sets the clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// Sets the key generator.
+    pub fn key_generator(mut self, keygen: Arc<dyn KeyGenerator>) -> Self {
+        self.keygen = keygen;
+        self
+    }
+    /// Sets the project catalog.
+    pub fn projects(mut self, projects: Arc<dyn ProjectCatalog>) -> Self {
+        self.projects = projects;
+        self
+    }
+    /// Sets the quota of key pairs per account and product.
+    pub fn quota(mut self, quota: u32) -> Self {
+        self.quota = quota;
+        self
+    }
+    /// Builds the service.
+    pub fn build(self) -> KeyPairService {
+        KeyPairService {
+            store: self.store,
+            ids: self.ids,
+            clock: self.clock,
+            keygen: self.keygen,
+            projects: self.projects,
+            quota: self.quota,
+        }
+    }
+}
+
+/// The key-pair use-cases over the ports.
+pub struct KeyPairService {
+    store: Arc<dyn KeyPairStore>,
+    ids: Arc<dyn IdGenerator>,
+    clock: Arc<dyn Clock>,
+    keygen: Arc<dyn KeyGenerator>,
+    projects: Arc<dyn ProjectCatalog>,
+    quota: u32,
+}
+
+impl KeyPairService {
+    /// Starts building a service over `store`.
+    pub fn builder(store: Arc<dyn KeyPairStore>) -> ServiceBuilder {
+        ServiceBuilder {
+            store,
+            ids: Arc::new(RandomIds),
+            clock: Arc::new(SystemClock),
+            keygen: Arc::new(RsaKeyGenerator::default()),
+            projects: Arc::new(DefaultProjectOnly),
+            quota: DEFAULT_QUOTA,
+        }
+    }
+
+    /// The store, for adapters that need direct access (backups, health checks).
+    pub fn store(&self) -> &Arc<dyn KeyPairStore> {
+        &self.store
+    }
+
+    /// CreateKeyPair: generates an RSA key pair, stores its public half and returns the
+    /// private key once.
+    pub async fn create(&self, scope: &Scope, req: CreateKeyPair) -> Result<CreatedKeyPair> {
+        let (name, project, tags) =
+            self.validate_new(scope, &req.name, req.project_id, &req.tags)?;
+        let GeneratedKey {
+            public,
+            private_pem,
+        } = self.keygen.generate().await?;
+        let key_pair = self
+            .insert_with_fresh_id(scope, |id| {
+                let public_key = PublicKey::from_key_data(public.clone(), &id.key_comment())?;
+                Ok(self.record(scope, id, name.clone(), project, public_key, tags.clone()))
+            })
+            .await?;
+        Ok(CreatedKeyPair {
+            key_pair,
+            private_key: private_pem,
+        })
+    }
+
+    /// ImportKeyPair: stores a user's OpenSSH RSA public key.
+    pub async fn import(&self, scope: &Scope, req: ImportKeyPair) -> Result<KeyPair> {
+        let (name, project, tags) =
+            self.validate_new(scope, &req.name, req.project_id, &req.tags)?;
+        let public_key = PublicKey::parse_openssh(&req.public_key)?;
+        self.insert_with_fresh_id(scope, |id| {
+            Ok(self.record(
+                scope,
+                id,
+                name.clone(),
+                project,
+                public_key.clone(),
+                tags.clone(),
+            ))
+        })
+        .await
+    }
+
+    /// DescribeKeyPairs: one page of matches and their total.
+    pub async fn describe(&self, scope: &Scope, req: &DescribeKeyPairs) -> Result<Page> {
+        let query = Query::parse(
+            scope.product,
+            req.key_ids.as_deref(),
+            req.filters.as_deref(),
+            req.offset,
+            req.limit,
+        )?;
+        Ok(self.store.query(scope, &query).await?)
+    }
+
+    /// DeleteKeyPairs: all or nothing; key pairs bound to instances are refused.
+    pub async fn delete(&self, scope: &Scope, key_ids: &[String]) -> Result<()> {
+        let max = scope.product.spec().max_delete_ids;
+        let ids = parse_ids(scope.product, "KeyIds", key_ids, max, KeyId::parse)?;
+        Ok(self.store.delete(scope, &ids).await?)
+    }
+
+    /// ModifyKeyPairAttribute (CVM): renames and/or re-describes a key pair.
+    pub async fn modify(&self, scope: &Scope, req: &ModifyKeyPairAttribute) -> Result<()> {
+        if !scope.product.spec().has_modify {
+            return Err(Error::UnsupportedAction {
+                product: scope.product,
+                action: crate::Action::Modify.name(),
+            });
+        }
+        let id = KeyId::parse(scope.product, &req.key_id)?;
+        if req.name.is_none() && req.description.is_none() {
+            return Err(Error::NothingToModify);
+        }
+        let change = Change {
+            name: req.name.as_deref().map(KeyName::parse).transpose()?,
+            description: req
+                .description
+                .as_deref()
+                .map(Description::parse)
+                .transpose()?,
+        };
+        Ok(self.store.update(scope, &id, &change).await?)
+    }
+
+    /// AssociateInstancesKeyPairs: binds every key to every instance.
+    pub async fn associate(&self, scope: &Scope, req: &InstanceBinding) -> Result<()> {
+        let (keys, instances) = self.validate_binding(scope, req)?;
+        let username = req.username.as_deref().map(validate_username).transpose()?;
+        let bindings: Vec<Association> = instances
+            .into_iter()
+            .map(|instance| Association {
+                instance,
+                username: username.clone(),
+            })
+            .collect();
+        let repeated = scope.product.spec().repeated_binding;
+        Ok(self
+            .store
+            .associate(scope, &keys, &bindings, repeated)
+            .await?)
+    }
+
+    /// DisassociateInstancesKeyPairs: unbinds every key from every instance.
+    pub async fn disassociate(&self, scope: &Scope, req: &InstanceBinding) -> Result<()> {
+        let (keys, instances) = self.validate_binding(scope, req)?;
+        if let Some(u) = req.username.as_deref() {
+            validate_username(u)?;
+        }
+        let repeated = scope.product.spec().repeated_binding;
+        Ok(self
+            .store
+            .disassociate(scope, &keys, &instances, repeated)
+            .await?)
+    }
+
+    /// The checks Create and Import share, in the spec's order: name, project, tags.
+    fn validate_new(
+        &self,
+        scope: &Scope,
+        name: &str,
+        project_id: Option<i64>,
+        tags: &[RawTag],
+    ) -> Result<(KeyName, ProjectId, Tags)> {
+        let name = KeyName::parse(name)?;
+        let project = match project_id {
+            None => ProjectId::DEFAULT,
+            Some(p) => {
+                let p = ProjectId::parse(p)?;
+                let exists =
+                    scope.product.spec().has_projects && self.projects.exists(&scope.account, p);
+                if !exists && p != ProjectId::DEFAULT {
+                    return Err(Error::ProjectNotFound(p.get()));
+                }
+                p
+            }
+        };
+        let tags = tags
+            .iter()
+            .map(|t| Tag::new(&t.key, &t.value))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((name, project, Tags::new(scope.product, tags)?))
+    }
+
+    fn validate_binding(
+        &self,
+        scope: &Scope,
+        req: &InstanceBinding,
+    ) -> Result<(Vec<KeyId>, Vec<InstanceId>)> {
+        let max = scope.product.spec().max_association_ids;
+        let keys = parse_ids(scope.product, "KeyIds", &req.key_ids, max, KeyId::parse)?;
+        let instances = parse_ids(
+            scope.product,
+            "InstanceIds",
+            &req.instance_ids,
+            max,
+            InstanceId::parse,
+        )?;
+        Ok((keys, instances))
+    }
+
+    fn record(
+        &self,
+        scope: &Scope,
+        id: KeyId,
+        name: KeyName,
+        project: ProjectId,
+        public_key: PublicKey,
+        tags: Tags,
+    ) -> KeyPair {
+        KeyPair {
+            id,
+            account: scope.account.clone(),
+            name,
+            project,
+            description: Description::default(),
+            public_key,
+            created_at: self.clock.now(),
+            tags,
+            associations: Vec::new(),
+        }
+    }
+
+    /// Inserts the record `build` makes for a fresh id, replacing the id while the store
+    /// reports a collision.
+    async fn insert_with_fresh_id(
+        &self,
+        scope: &Scope,
+        build: impl Fn(KeyId) -> Result<KeyPair>,
+    ) -> Result<KeyPair> {
+        for _ in 0..ID_ATTEMPTS {
+            let key_pair = build(self.ids.next_id(scope.product))?;
+            match self.store.insert(key_pair.clone(), self.quota).await {
+                Ok(()) => return Ok(key_pair),
+                Err(StoreError::DuplicateId) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Storage(format!(
+            "no free key id after {ID_ATTEMPTS} attempts; the id generator is not random"
+        )))
+    }
+}
+
+/// A Lighthouse login user: 1–32 of `[a-z0-9_-]`, starting with a letter or `_`.
+fn validate_username(u: &str) -> Result<String> {
+    let ok = (1..=32).contains(&u.len())
+        && u.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(u.to_owned())
+    } else {
+        Err(Error::InvalidUsername(u.to_owned()))
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::DuplicateName(n) => Error::DuplicateName(n.as_str().to_owned()),
+            StoreError::DuplicateFingerprint(f) => Error::DuplicatePublicKey {
+                fingerprint: f.as_str().to_owned(),
+            },
+            StoreError::QuotaExceeded { limit } => Error::QuotaExceeded { limit },
+            StoreError::NotFound(ids) => Error::KeyPairNotFound(ids),
+            StoreError::InUse { key, instances } => Error::KeyPairInUse { key, instances },
+            StoreError::AlreadyAssociated { key, instance } => {
+                Error::AlreadyAssociated { key, instance }
+            }
+            StoreError::NotAssociated { key, instance } => Error::NotAssociated { key, instance },
+            StoreError::DuplicateId => Error::Storage("key id collision".into()),
+            StoreError::Backend(e) => Error::Storage(e.to_string()),
+        }
+    }
+}

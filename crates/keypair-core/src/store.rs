@@ -1,0 +1,128 @@
+//! The `KeyPairStore` port: what a storage backend must do, and the errors it reports.
+//!
+//! Every adapter runs the conformance suite in [`crate::testkit`] (feature `testkit`),
+//! which checks this contract, including the atomicity rules.
+
+use crate::{
+    Association, Change, Fingerprint, InstanceId, KeyId, KeyName, KeyPair, Page, Query,
+    RepeatedBinding, Scope,
+};
+use async_trait::async_trait;
+
+/// Why a store refused or failed an operation. Every variant but `Backend` is a
+/// business outcome the service turns into a domain error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The key id is taken (by any account or product). The service retries with a new id.
+    #[error("key id is already used")]
+    DuplicateId,
+    /// The scope already has a key pair with this name.
+    #[error("name {0} is already used")]
+    DuplicateName(KeyName),
+    /// The scope already has a key pair with this public-key fingerprint.
+    #[error("public key {0} is already used")]
+    DuplicateFingerprint(Fingerprint),
+    /// The scope already holds `limit` key pairs.
+    #[error("quota of {limit} key pairs reached")]
+    QuotaExceeded {
+        /// The quota that was passed in.
+        limit: u32,
+    },
+    /// These ids do not exist in the scope (nothing was changed).
+    #[error("not found: {0:?}")]
+    NotFound(Vec<KeyId>),
+    /// The key pair has associations and cannot be deleted (nothing was changed).
+    #[error("key pair {key} is associated with {instances:?}")]
+    InUse {
+        /// The key pair.
+        key: KeyId,
+        /// Its instances.
+        instances: Vec<InstanceId>,
+    },
+    /// With [`RepeatedBinding::Reject`]: the pair is already bound (nothing was changed).
+    #[error("{key} is already associated with {instance}")]
+    AlreadyAssociated {
+        /// The key pair.
+        key: KeyId,
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// With [`RepeatedBinding::Reject`]: the pair is not bound (nothing was changed).
+    #[error("{key} is not associated with {instance}")]
+    NotAssociated {
+        /// The key pair.
+        key: KeyId,
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// The backend failed (I/O, connection, corruption). The operation may or may not
+    /// have taken effect only where the backend says so; adapters make writes atomic.
+    #[error("storage backend: {0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps a backend failure.
+    pub fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError::Backend(e.into())
+    }
+}
+
+/// Port: durable (or not) storage of key pairs, partitioned by [`Scope`].
+///
+/// Contract, checked by the conformance suite:
+/// - Scopes are isolated: no method ever reads or changes a key pair outside the scope it
+///   is given; an id of another scope behaves exactly like an id that does not exist.
+/// - Every method is atomic: it takes full effect or none, also under concurrent calls
+///   from many tasks, threads or processes sharing the backend. Uniqueness and quota are
+///   enforced by the store inside the write, never by a separate check before it.
+/// - Reads return key pairs as they were written (field for field); pages come in
+///   [`crate::describe_order`] order and `total` counts all matches.
+/// - The store never holds a private key: [`KeyPair`] has none to give it.
+#[async_trait]
+pub trait KeyPairStore: Send + Sync {
+    /// Adds a key pair. Atomically rejects, in this order of precedence: a used id
+    /// (any scope) with `DuplicateId`; a used name with `DuplicateName`; a used
+    /// fingerprint with `DuplicateFingerprint`; a scope already holding `quota` key pairs
+    /// with `QuotaExceeded`.
+    async fn insert(&self, key_pair: KeyPair, quota: u32) -> Result<(), StoreError>;
+
+    /// The key pairs of the scope with these ids, in describe order; missing ids are
+    /// left out.
+    async fn get(&self, scope: &Scope, ids: &[KeyId]) -> Result<Vec<KeyPair>, StoreError>;
+
+    /// One page of the scope's key pairs matching the query, and the number of matches.
+    async fn query(&self, scope: &Scope, query: &Query) -> Result<Page, StoreError>;
+
+    /// Renames and/or re-describes one key pair. `NotFound` if it is not in the scope;
+    /// `DuplicateName` if another key pair of the scope has the new name (renaming to
+    /// its own name is allowed).
+    async fn update(&self, scope: &Scope, id: &KeyId, change: &Change) -> Result<(), StoreError>;
+
+    /// Deletes all the key pairs or none: `NotFound` lists every id not in the scope;
+    /// `InUse` names the first one with associations.
+    async fn delete(&self, scope: &Scope, ids: &[KeyId]) -> Result<(), StoreError>;
+
+    /// Binds every key to every instance, all or nothing. `NotFound` lists keys not in
+    /// the scope. A pair already bound is skipped (`Ignore`) or refused with
+    /// `AlreadyAssociated` (`Reject`). A rebind with `Ignore` keeps the first username.
+    async fn associate(
+        &self,
+        scope: &Scope,
+        keys: &[KeyId],
+        instances: &[Association],
+        repeated: RepeatedBinding,
+    ) -> Result<(), StoreError>;
+
+    /// Unbinds every key from every instance, all or nothing. `NotFound` lists keys not
+    /// in the scope. A pair not bound is skipped (`Ignore`) or refused with
+    /// `NotAssociated` (`Reject`).
+    async fn disassociate(
+        &self,
+        scope: &Scope,
+        keys: &[KeyId],
+        instances: &[InstanceId],
+        repeated: RepeatedBinding,
+    ) -> Result<(), StoreError>;
+}

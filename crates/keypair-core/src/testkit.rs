@@ -1,0 +1,753 @@
+//! The `KeyPairStore` conformance suite, written once and run by every store adapter.
+//!
+//! Each case is a public async function taking the store under test. Cases work in
+//! fresh random accounts, so they can share one store (or one database) and run in
+//! parallel. An adapter runs them all with one macro call in a test file:
+//!
+//! ```ignore
+//! keypair_core::store_conformance!(async { std::sync::Arc::new(MyStore::open().await) });
+//! ```
+//!
+//! The macro expands to one `#[tokio::test]` per case, so the calling crate needs
+//! `tokio` (features `macros`, `rt-multi-thread`) as a dev-dependency. A new backend is
+//! done when every case passes unchanged.
+
+use crate::fixtures::{fresh_scope, key_pair, synthetic_public_key};
+use crate::{
+    query, Association, Change, Description, Filter, InstanceId, KeyId, KeyName, KeyPair,
+    KeyPairStore, NameMatch, Product, ProjectId, Query, RepeatedBinding, Scope, StoreError, Tag,
+    Tags, Timestamp,
+};
+use futures::future::join_all;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use std::sync::Arc;
+
+/// The store under test.
+pub type Store = Arc<dyn KeyPairStore>;
+
+const Q: u32 = 1000;
+
+async fn insert(store: &Store, kp: &KeyPair) {
+    store
+        .insert(kp.clone(), Q)
+        .await
+        .unwrap_or_else(|e| panic!("insert of {} failed: {e}", kp.id));
+}
+
+async fn all(store: &Store, scope: &Scope) -> Vec<KeyPair> {
+    store
+        .query(scope, &Query::all())
+        .await
+        .expect("query")
+        .items
+}
+
+fn instance(product: Product, n: u32) -> InstanceId {
+    InstanceId::parse(
+        product,
+        &format!("{}{n:08}", product.spec().instance_id_prefix),
+    )
+    .expect("valid instance id")
+}
+
+fn binding(product: Product, n: u32, user: Option<&str>) -> Association {
+    Association {
+        instance: instance(product, n),
+        username: user.map(str::to_owned),
+    }
+}
+
+fn tags(product: Product, pairs: &[(&str, &str)]) -> Tags {
+    Tags::new(
+        product,
+        pairs
+            .iter()
+            .map(|(k, v)| Tag::new(k, v).expect("tag"))
+            .collect(),
+    )
+    .expect("tags")
+}
+
+/// Everything written comes back field for field, through `get` and `query`.
+pub async fn insert_then_read_round_trips(store: Store) {
+    for product in Product::ALL {
+        let scope = fresh_scope(product);
+        let mut kp = key_pair(&scope, "round_trip", 1, 1_700_000_000_123);
+        kp.tags = tags(product, &[("env", "prod"), ("team", "核心")]);
+        kp.project = if product.spec().has_projects {
+            ProjectId::new(1001)
+        } else {
+            ProjectId::DEFAULT
+        };
+        insert(&store, &kp).await;
+        let got = store
+            .get(&scope, std::slice::from_ref(&kp.id))
+            .await
+            .expect("get");
+        assert_eq!(got, vec![kp.clone()]);
+        assert_eq!(all(&store, &scope).await, vec![kp]);
+    }
+}
+
+/// Names are unique per (account, product), not across accounts or products.
+pub async fn duplicate_name_is_rejected_per_scope(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    insert(&store, &key_pair(&scope, "dup", 1, 1)).await;
+    let again = store.insert(key_pair(&scope, "dup", 2, 2), Q).await;
+    assert!(
+        matches!(&again, Err(StoreError::DuplicateName(n)) if n.as_str() == "dup"),
+        "{again:?}"
+    );
+    // Case matters.
+    insert(&store, &key_pair(&scope, "DUP", 3, 3)).await;
+    let other_account = fresh_scope(Product::Cvm);
+    insert(&store, &key_pair(&other_account, "dup", 1, 1)).await;
+    let other_product = Scope::new(scope.account.clone(), Product::Lighthouse);
+    insert(&store, &key_pair(&other_product, "dup", 1, 1)).await;
+    assert_eq!(all(&store, &scope).await.len(), 2);
+}
+
+/// Public keys are unique per scope by fingerprint; the comment does not count.
+pub async fn duplicate_public_key_is_rejected_per_scope(store: Store) {
+    let scope = fresh_scope(Product::Lighthouse);
+    let first = key_pair(&scope, "first", 7, 1);
+    insert(&store, &first).await;
+    let mut same_key = key_pair(&scope, "second", 7, 2);
+    same_key.public_key = synthetic_public_key(7, "another comment");
+    let r = store.insert(same_key, Q).await;
+    assert!(
+        matches!(&r, Err(StoreError::DuplicateFingerprint(f)) if f == first.public_key.fingerprint()),
+        "{r:?}"
+    );
+    insert(
+        &store,
+        &key_pair(&fresh_scope(Product::Lighthouse), "first", 7, 1),
+    )
+    .await;
+    insert(
+        &store,
+        &key_pair(&Scope::new(scope.account.clone(), Product::Cvm), "x", 7, 1),
+    )
+    .await;
+    assert_eq!(all(&store, &scope).await, vec![first]);
+}
+
+/// Ids are unique across the whole store, whatever the scope.
+pub async fn duplicate_id_is_rejected_everywhere(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let kp = key_pair(&scope, "one", 1, 1);
+    insert(&store, &kp).await;
+    let mut clash = key_pair(&fresh_scope(Product::Cvm), "two", 2, 2);
+    clash.id = kp.id.clone();
+    let scope2 = clash.scope();
+    assert!(matches!(
+        store.insert(clash, Q).await,
+        Err(StoreError::DuplicateId)
+    ));
+    assert!(all(&store, &scope2).await.is_empty());
+}
+
+/// The quota counts the scope's key pairs and frees up on delete.
+pub async fn quota_is_enforced_per_scope(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let mut made = Vec::new();
+    for i in 0..3 {
+        let kp = key_pair(&scope, &format!("k{i}"), i, i as i64);
+        store.insert(kp.clone(), 3).await.expect("under quota");
+        made.push(kp);
+    }
+    let over = store.insert(key_pair(&scope, "k3", 3, 3), 3).await;
+    assert!(
+        matches!(over, Err(StoreError::QuotaExceeded { limit: 3 })),
+        "{over:?}"
+    );
+    store
+        .insert(
+            key_pair(
+                &Scope::new(scope.account.clone(), Product::Lighthouse),
+                "k3",
+                3,
+                3,
+            ),
+            3,
+        )
+        .await
+        .expect("other product has its own quota");
+    store
+        .delete(&scope, &[made[0].id.clone()])
+        .await
+        .expect("delete");
+    store
+        .insert(key_pair(&scope, "k3", 3, 3), 3)
+        .await
+        .expect("room again");
+}
+
+/// Another account, or the other product, cannot see or touch a key pair by its id.
+pub async fn scopes_are_isolated(store: Store) {
+    let owner = fresh_scope(Product::Cvm);
+    let kp = key_pair(&owner, "mine", 1, 1);
+    insert(&store, &kp).await;
+    let ids = vec![kp.id.clone()];
+    for intruder in [
+        fresh_scope(Product::Cvm),
+        Scope::new(owner.account.clone(), Product::Lighthouse),
+    ] {
+        assert!(store.get(&intruder, &ids).await.expect("get").is_empty());
+        assert_eq!(
+            store
+                .query(&intruder, &Query::all())
+                .await
+                .expect("query")
+                .total,
+            0
+        );
+        let change = Change {
+            name: Some(KeyName::parse("stolen").expect("name")),
+            description: None,
+        };
+        assert!(
+            matches!(store.update(&intruder, &kp.id, &change).await, Err(StoreError::NotFound(v)) if v == ids)
+        );
+        assert!(
+            matches!(store.delete(&intruder, &ids).await, Err(StoreError::NotFound(v)) if v == ids)
+        );
+        let b = [binding(intruder.product, 1, None)];
+        assert!(matches!(
+            store
+                .associate(&intruder, &ids, &b, RepeatedBinding::Ignore)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store
+                .disassociate(
+                    &intruder,
+                    &ids,
+                    &[b[0].instance.clone()],
+                    RepeatedBinding::Ignore
+                )
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+    assert_eq!(all(&store, &owner).await, vec![kp]);
+}
+
+/// `get` returns existing ids in describe order and leaves missing ones out.
+pub async fn get_returns_found_ids_in_order(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let old = key_pair(&scope, "old", 1, 100);
+    let new = key_pair(&scope, "new", 2, 200);
+    insert(&store, &old).await;
+    insert(&store, &new).await;
+    let missing = KeyId::parse(Product::Cvm, "skey-zzzzzzzz").expect("id");
+    let got = store
+        .get(&scope, &[old.id.clone(), missing, new.id.clone()])
+        .await
+        .expect("get");
+    assert_eq!(got, vec![new, old]);
+}
+
+fn named_filter(names: &[&str], m: NameMatch) -> Filter {
+    Filter::Names(names.iter().map(|s| s.to_string()).collect(), m)
+}
+
+/// Every filter kind, values ORed within a filter, filters ANDed.
+pub async fn every_filter_kind_works(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let mut a = key_pair(&scope, "web_prod", 1, 3);
+    a.tags = tags(Product::Cvm, &[("env", "prod"), ("team", "web")]);
+    a.project = ProjectId::new(1001);
+    let mut b = key_pair(&scope, "web_dev", 2, 2);
+    b.tags = tags(Product::Cvm, &[("env", "dev")]);
+    let mut c = key_pair(&scope, "db_prod", 3, 1);
+    c.tags = tags(Product::Cvm, &[("owner", "prod")]);
+    for kp in [&a, &b, &c] {
+        insert(&store, kp).await;
+    }
+    let run = |filters: Vec<Filter>| {
+        let store = store.clone();
+        let scope = scope.clone();
+        async move {
+            let q = Query {
+                filters,
+                offset: 0,
+                limit: 100,
+            };
+            let page = store.query(&scope, &q).await.expect("query");
+            assert_eq!(page.total as usize, page.items.len());
+            page.items
+                .into_iter()
+                .map(|k| k.name.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        run(vec![named_filter(
+            &["web_prod", "db_prod"],
+            NameMatch::Exact
+        )])
+        .await,
+        ["web_prod", "db_prod"]
+    );
+    assert_eq!(
+        run(vec![named_filter(&["web"], NameMatch::Exact)]).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(vec![named_filter(&["web"], NameMatch::Substring)]).await,
+        ["web_prod", "web_dev"]
+    );
+    assert_eq!(
+        run(vec![named_filter(&["_pro", "xyz"], NameMatch::Substring)]).await,
+        ["web_prod", "db_prod"]
+    );
+    assert_eq!(
+        run(vec![Filter::Projects(vec![ProjectId::new(1001)])]).await,
+        ["web_prod"]
+    );
+    assert_eq!(
+        run(vec![Filter::Projects(vec![ProjectId::DEFAULT])]).await,
+        ["web_dev", "db_prod"]
+    );
+    assert_eq!(
+        run(vec![Filter::KeyIds(vec![c.id.clone(), a.id.clone()])]).await,
+        ["web_prod", "db_prod"]
+    );
+    assert_eq!(
+        run(vec![Filter::TagKeys(vec!["env".into()])]).await,
+        ["web_prod", "web_dev"]
+    );
+    assert_eq!(
+        run(vec![Filter::TagValues(vec!["prod".into()])]).await,
+        ["web_prod", "db_prod"]
+    );
+    let tag_env = |vals: &[&str]| Filter::Tag {
+        key: "env".into(),
+        values: vals.iter().map(|s| s.to_string()).collect(),
+    };
+    assert_eq!(run(vec![tag_env(&["prod"])]).await, ["web_prod"]);
+    assert_eq!(
+        run(vec![tag_env(&["prod", "dev"])]).await,
+        ["web_prod", "web_dev"]
+    );
+    // AND across filters.
+    assert_eq!(
+        run(vec![
+            tag_env(&["prod", "dev"]),
+            named_filter(&["dev"], NameMatch::Substring)
+        ])
+        .await,
+        ["web_dev"]
+    );
+    assert_eq!(
+        run(vec![
+            Filter::TagValues(vec!["prod".into()]),
+            Filter::TagKeys(vec!["owner".into()])
+        ])
+        .await,
+        ["db_prod"]
+    );
+    // Filter values are literal: LIKE wildcards match nothing special.
+    assert_eq!(
+        run(vec![named_filter(&["%"], NameMatch::Substring)]).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(vec![named_filter(&["_"], NameMatch::Substring)]).await,
+        ["web_prod", "web_dev", "db_prod"]
+    );
+}
+
+/// Walking all pages of any size yields every match exactly once, in describe order,
+/// with the same total on every page; many key pairs share a creation time.
+pub async fn paging_walks_every_match_once_in_order(store: Store) {
+    let scope = fresh_scope(Product::Lighthouse);
+    let mut rng = ChaCha20Rng::seed_from_u64(42);
+    let mut made = Vec::new();
+    for i in 0..45u64 {
+        let mut kp = key_pair(
+            &scope,
+            &format!("key_{}_{i}", ["a", "b", "c"][(i % 3) as usize]),
+            i,
+            (rng.next_u32() % 6) as i64,
+        );
+        if i % 2 == 0 {
+            kp.tags = tags(Product::Lighthouse, &[("parity", "even")]);
+        }
+        insert(&store, &kp).await;
+        made.push(kp);
+    }
+    let filter_sets = [
+        vec![],
+        vec![named_filter(&["key_a", "key_c"], NameMatch::Substring)],
+        vec![Filter::TagKeys(vec!["parity".into()])],
+    ];
+    for filters in filter_sets {
+        let q0 = Query {
+            filters: filters.clone(),
+            offset: 0,
+            limit: 100,
+        };
+        let expected = query::evaluate(&q0, &made);
+        for limit in [1u32, 2, 7, 20, 100] {
+            let mut seen = Vec::new();
+            let mut offset = 0u64;
+            loop {
+                let q = Query {
+                    filters: filters.clone(),
+                    offset,
+                    limit,
+                };
+                let page = store.query(&scope, &q).await.expect("query");
+                assert_eq!(
+                    page.total, expected.total,
+                    "total differs at offset {offset}, limit {limit}"
+                );
+                if page.items.is_empty() {
+                    break;
+                }
+                assert!(page.items.len() <= limit as usize);
+                offset += page.items.len() as u64;
+                seen.extend(page.items);
+            }
+            assert_eq!(
+                seen, expected.items,
+                "pages of {limit} differ from the describe order"
+            );
+        }
+        let beyond = Query {
+            filters,
+            offset: 10_000,
+            limit: 5,
+        };
+        let page = store.query(&scope, &beyond).await.expect("query");
+        assert_eq!((page.total, page.items.len()), (expected.total, 0));
+    }
+}
+
+/// Rename and re-describe; names stay unique; the old name becomes free.
+pub async fn update_renames_and_describes(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let a = key_pair(&scope, "alpha", 1, 1);
+    let b = key_pair(&scope, "beta", 2, 2);
+    insert(&store, &a).await;
+    insert(&store, &b).await;
+    let rename = |n: &str| Change {
+        name: Some(KeyName::parse(n).expect("name")),
+        description: None,
+    };
+    let clash = store.update(&scope, &a.id, &rename("beta")).await;
+    assert!(
+        matches!(clash, Err(StoreError::DuplicateName(_))),
+        "{clash:?}"
+    );
+    store
+        .update(&scope, &a.id, &rename("alpha"))
+        .await
+        .expect("own name is fine");
+    store
+        .update(&scope, &a.id, &rename("gamma"))
+        .await
+        .expect("rename");
+    let describe = Change {
+        name: None,
+        description: Some(Description::parse("ops key").expect("description")),
+    };
+    store
+        .update(&scope, &a.id, &describe)
+        .await
+        .expect("describe");
+    let got = &store
+        .get(&scope, std::slice::from_ref(&a.id))
+        .await
+        .expect("get")[0];
+    assert_eq!(
+        (got.name.as_str(), got.description.as_str()),
+        ("gamma", "ops key")
+    );
+    assert_eq!(got.public_key, a.public_key);
+    insert(&store, &key_pair(&scope, "alpha", 3, 3)).await;
+    let missing = KeyId::parse(Product::Cvm, "skey-zzzzzzzz").expect("id");
+    assert!(matches!(
+        store.update(&scope, &missing, &rename("x")).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// Delete takes all or nothing, and frees names and public keys.
+pub async fn delete_is_all_or_nothing(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let a = key_pair(&scope, "a", 1, 1);
+    let b = key_pair(&scope, "b", 2, 2);
+    insert(&store, &a).await;
+    insert(&store, &b).await;
+    let missing = KeyId::parse(Product::Cvm, "skey-zzzzzzzz").expect("id");
+    let r = store.delete(&scope, &[a.id.clone(), missing.clone()]).await;
+    assert!(matches!(r, Err(StoreError::NotFound(v)) if v == vec![missing]));
+    assert_eq!(all(&store, &scope).await.len(), 2);
+    store
+        .delete(&scope, &[a.id.clone(), b.id.clone()])
+        .await
+        .expect("delete");
+    assert!(all(&store, &scope).await.is_empty());
+    insert(&store, &key_pair(&scope, "a", 1, 5)).await;
+}
+
+/// Bound key pairs cannot be deleted; bindings are all or nothing.
+pub async fn associations_block_delete(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let a = key_pair(&scope, "a", 1, 1);
+    let b = key_pair(&scope, "b", 2, 2);
+    insert(&store, &a).await;
+    insert(&store, &b).await;
+    let both = [
+        binding(Product::Cvm, 2, None),
+        binding(Product::Cvm, 1, None),
+    ];
+    store
+        .associate(
+            &scope,
+            std::slice::from_ref(&a.id),
+            &both,
+            RepeatedBinding::Ignore,
+        )
+        .await
+        .expect("bind");
+    let got = &store
+        .get(&scope, std::slice::from_ref(&a.id))
+        .await
+        .expect("get")[0];
+    let bound: Vec<_> = got
+        .associations
+        .iter()
+        .map(|x| x.instance.as_str().to_owned())
+        .collect();
+    assert_eq!(bound, ["ins-00000001", "ins-00000002"]);
+    let r = store.delete(&scope, &[b.id.clone(), a.id.clone()]).await;
+    assert!(
+        matches!(&r, Err(StoreError::InUse { key, instances }) if key == &a.id && instances.len() == 2),
+        "{r:?}"
+    );
+    assert_eq!(all(&store, &scope).await.len(), 2, "nothing deleted");
+    let instances: Vec<_> = both.iter().map(|x| x.instance.clone()).collect();
+    store
+        .disassociate(
+            &scope,
+            std::slice::from_ref(&a.id),
+            &instances,
+            RepeatedBinding::Ignore,
+        )
+        .await
+        .expect("unbind");
+    store
+        .delete(&scope, &[a.id.clone(), b.id.clone()])
+        .await
+        .expect("delete");
+}
+
+/// Repeated binds and unbinds: ignored or refused as asked, refusals change nothing.
+pub async fn repeated_bindings_follow_the_product_rule(store: Store) {
+    let product = Product::Lighthouse;
+    let scope = fresh_scope(product);
+    let a = key_pair(&scope, "a", 1, 1);
+    let b = key_pair(&scope, "b", 2, 2);
+    insert(&store, &a).await;
+    insert(&store, &b).await;
+    let one = [binding(product, 1, Some("root"))];
+    store
+        .associate(
+            &scope,
+            std::slice::from_ref(&b.id),
+            &one,
+            RepeatedBinding::Reject,
+        )
+        .await
+        .expect("bind");
+    let r = store
+        .associate(
+            &scope,
+            &[a.id.clone(), b.id.clone()],
+            &one,
+            RepeatedBinding::Reject,
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(StoreError::AlreadyAssociated { key, .. }) if key == &b.id),
+        "{r:?}"
+    );
+    assert!(
+        store
+            .get(&scope, std::slice::from_ref(&a.id))
+            .await
+            .expect("get")[0]
+            .associations
+            .is_empty(),
+        "a untouched"
+    );
+    let again = [binding(product, 1, Some("ubuntu"))];
+    store
+        .associate(
+            &scope,
+            std::slice::from_ref(&b.id),
+            &again,
+            RepeatedBinding::Ignore,
+        )
+        .await
+        .expect("ignored");
+    let got = &store
+        .get(&scope, std::slice::from_ref(&b.id))
+        .await
+        .expect("get")[0];
+    assert_eq!(got.associations, one.to_vec(), "first username kept");
+    let inst = [instance(product, 1)];
+    let r = store
+        .disassociate(
+            &scope,
+            &[a.id.clone(), b.id.clone()],
+            &inst,
+            RepeatedBinding::Reject,
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(StoreError::NotAssociated { key, .. }) if key == &a.id),
+        "{r:?}"
+    );
+    assert_eq!(
+        store
+            .get(&scope, std::slice::from_ref(&b.id))
+            .await
+            .expect("get")[0]
+            .associations
+            .len(),
+        1
+    );
+    store
+        .disassociate(
+            &scope,
+            &[a.id.clone(), b.id.clone()],
+            &inst,
+            RepeatedBinding::Ignore,
+        )
+        .await
+        .expect("unbind");
+    assert!(store
+        .get(&scope, std::slice::from_ref(&b.id))
+        .await
+        .expect("get")[0]
+        .associations
+        .is_empty());
+    let missing = KeyId::parse(product, "lhkp-zzzzzzzz").expect("id");
+    let r = store
+        .associate(
+            &scope,
+            &[a.id.clone(), missing.clone()],
+            &one,
+            RepeatedBinding::Ignore,
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound(v)) if v == vec![missing]));
+    assert!(store
+        .get(&scope, std::slice::from_ref(&a.id))
+        .await
+        .expect("get")[0]
+        .associations
+        .is_empty());
+}
+
+/// 64 concurrent inserts of one name: exactly one wins, the rest see `DuplicateName`.
+pub async fn concurrent_inserts_of_one_name_admit_one(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let attempts = (0..64u64).map(|i| {
+        let store = store.clone();
+        let kp = key_pair(&scope, "contested", i, i as i64);
+        async move { store.insert(kp, Q).await }
+    });
+    let results = join_all(attempts).await;
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let dups = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::DuplicateName(_))))
+        .count();
+    assert_eq!((wins, dups), (1, 63), "{results:?}");
+    assert_eq!(all(&store, &scope).await.len(), 1);
+}
+
+/// 64 concurrent inserts against a quota of 10: exactly 10 are stored.
+pub async fn concurrent_inserts_respect_the_quota(store: Store) {
+    let scope = fresh_scope(Product::Lighthouse);
+    let attempts = (0..64u64).map(|i| {
+        let store = store.clone();
+        let kp = key_pair(&scope, &format!("k{i}"), i, i as i64);
+        async move { store.insert(kp, 10).await }
+    });
+    let results = join_all(attempts).await;
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let over = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::QuotaExceeded { limit: 10 })))
+        .count();
+    assert_eq!((wins, over), (10, 54), "{results:?}");
+    assert_eq!(
+        store
+            .query(&scope, &Query::all())
+            .await
+            .expect("query")
+            .total,
+        10
+    );
+}
+
+/// Timestamps far apart and far from now survive storage to the millisecond.
+pub async fn timestamps_round_trip(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    for (i, ms) in [0i64, 1, 1_480_638_160_999, 4_102_444_800_000]
+        .into_iter()
+        .enumerate()
+    {
+        let kp = key_pair(&scope, &format!("t{i}"), i as u64, ms);
+        insert(&store, &kp).await;
+        let got = &store
+            .get(&scope, std::slice::from_ref(&kp.id))
+            .await
+            .expect("get")[0];
+        assert_eq!(got.created_at, Timestamp::from_millis(ms));
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance case, each calling `$make` (an
+/// expression evaluating to a future of `Arc<dyn KeyPairStore>`) for its store.
+#[macro_export]
+macro_rules! store_conformance {
+    ($make:expr) => {
+        $crate::store_conformance!(@cases $make;
+            insert_then_read_round_trips,
+            duplicate_name_is_rejected_per_scope,
+            duplicate_public_key_is_rejected_per_scope,
+            duplicate_id_is_rejected_everywhere,
+            quota_is_enforced_per_scope,
+            scopes_are_isolated,
+            get_returns_found_ids_in_order,
+            every_filter_kind_works,
+            paging_walks_every_match_once_in_order,
+            update_renames_and_describes,
+            delete_is_all_or_nothing,
+            associations_block_delete,
+            repeated_bindings_follow_the_product_rule,
+            concurrent_inserts_of_one_name_admit_one,
+            concurrent_inserts_respect_the_quota,
+            timestamps_round_trip,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let store: $crate::testkit::Store = $make.await;
+                $crate::testkit::$case(store).await;
+            }
+        )*
+    };
+}
