@@ -1,0 +1,206 @@
+//! Operations as data, so an adapter runs any of them the same way (one transaction,
+//! retried whole where the database asks), and the `KeyPairStore` implementation that
+//! turns port calls into operations, written once for every adapter.
+
+use crate::ops;
+use crate::tx::Tx;
+use async_trait::async_trait;
+use keypair_core::{
+    Association, Change, InstanceId, KeyId, KeyPair, Page, Query, RepeatedBinding, Scope,
+    StoreError,
+};
+
+/// One `KeyPairStore` call.
+#[derive(Clone, Debug)]
+#[allow(missing_docs)]
+pub enum Op {
+    Insert(KeyPair, u32),
+    Get(Scope, Vec<KeyId>),
+    Query(Scope, Query),
+    Update(Scope, KeyId, Change),
+    Delete(Scope, Vec<KeyId>),
+    Associate(Scope, Vec<KeyId>, Vec<Association>, RepeatedBinding),
+    Disassociate(Scope, Vec<KeyId>, Vec<InstanceId>, RepeatedBinding),
+}
+
+impl Op {
+    /// Whether the operation only reads (and may run in a read-only transaction).
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Op::Get(..) | Op::Query(..))
+    }
+
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Insert(..) => "insert",
+            Op::Get(..) => "get",
+            Op::Query(..) => "query",
+            Op::Update(..) => "update",
+            Op::Delete(..) => "delete",
+            Op::Associate(..) => "associate",
+            Op::Disassociate(..) => "disassociate",
+        }
+    }
+}
+
+/// What an operation returns.
+#[derive(Debug)]
+#[allow(missing_docs)]
+pub enum Out {
+    Done,
+    KeyPairs(Vec<KeyPair>),
+    Page(Page),
+}
+
+/// Runs `op` inside `tx`. On error the caller rolls the transaction back.
+pub async fn apply(tx: &mut dyn Tx, op: &Op) -> Result<Out, StoreError> {
+    Ok(match op {
+        Op::Insert(kp, quota) => ops::insert(tx, kp, *quota).await.map(|()| Out::Done)?,
+        Op::Get(scope, ids) => Out::KeyPairs(ops::get(tx, scope, ids).await?),
+        Op::Query(scope, q) => Out::Page(ops::query(tx, scope, q).await?),
+        Op::Update(scope, id, change) => ops::update(tx, scope, id, change)
+            .await
+            .map(|()| Out::Done)?,
+        Op::Delete(scope, ids) => ops::delete(tx, scope, ids).await.map(|()| Out::Done)?,
+        Op::Associate(scope, keys, bindings, r) => ops::associate(tx, scope, keys, bindings, *r)
+            .await
+            .map(|()| Out::Done)?,
+        Op::Disassociate(scope, keys, insts, r) => ops::disassociate(tx, scope, keys, insts, *r)
+            .await
+            .map(|()| Out::Done)?,
+    })
+}
+
+/// An adapter: runs one operation atomically (typically `apply` in a transaction).
+#[async_trait]
+pub trait Executor: Send + Sync {
+    /// Runs `op` in one transaction.
+    async fn execute(&self, op: Op) -> Result<Out, StoreError>;
+}
+
+/// Unwraps the expected output variant.
+pub fn expect_done(out: Out) -> Result<(), StoreError> {
+    match out {
+        Out::Done => Ok(()),
+        other => Err(mismatch(&other)),
+    }
+}
+
+/// Unwraps the expected output variant.
+pub fn expect_key_pairs(out: Out) -> Result<Vec<KeyPair>, StoreError> {
+    match out {
+        Out::KeyPairs(v) => Ok(v),
+        other => Err(mismatch(&other)),
+    }
+}
+
+/// Unwraps the expected output variant.
+pub fn expect_page(out: Out) -> Result<Page, StoreError> {
+    match out {
+        Out::Page(p) => Ok(p),
+        other => Err(mismatch(&other)),
+    }
+}
+
+fn mismatch(out: &Out) -> StoreError {
+    StoreError::backend(format!("operation returned an unexpected result: {out:?}"))
+}
+
+/// Implements `keypair_core::KeyPairStore` for a type that implements [`Executor`].
+#[macro_export]
+macro_rules! impl_key_pair_store {
+    ($store:ty) => {
+        #[::async_trait::async_trait]
+        impl ::keypair_core::KeyPairStore for $store {
+            async fn insert(
+                &self,
+                kp: ::keypair_core::KeyPair,
+                quota: u32,
+            ) -> Result<(), ::keypair_core::StoreError> {
+                $crate::expect_done(
+                    $crate::Executor::execute(self, $crate::Op::Insert(kp, quota)).await?,
+                )
+            }
+            async fn get(
+                &self,
+                scope: &::keypair_core::Scope,
+                ids: &[::keypair_core::KeyId],
+            ) -> Result<Vec<::keypair_core::KeyPair>, ::keypair_core::StoreError> {
+                $crate::expect_key_pairs(
+                    $crate::Executor::execute(self, $crate::Op::Get(scope.clone(), ids.to_vec()))
+                        .await?,
+                )
+            }
+            async fn query(
+                &self,
+                scope: &::keypair_core::Scope,
+                query: &::keypair_core::Query,
+            ) -> Result<::keypair_core::Page, ::keypair_core::StoreError> {
+                $crate::expect_page(
+                    $crate::Executor::execute(
+                        self,
+                        $crate::Op::Query(scope.clone(), query.clone()),
+                    )
+                    .await?,
+                )
+            }
+            async fn update(
+                &self,
+                scope: &::keypair_core::Scope,
+                id: &::keypair_core::KeyId,
+                change: &::keypair_core::Change,
+            ) -> Result<(), ::keypair_core::StoreError> {
+                $crate::expect_done(
+                    $crate::Executor::execute(
+                        self,
+                        $crate::Op::Update(scope.clone(), id.clone(), change.clone()),
+                    )
+                    .await?,
+                )
+            }
+            async fn delete(
+                &self,
+                scope: &::keypair_core::Scope,
+                ids: &[::keypair_core::KeyId],
+            ) -> Result<(), ::keypair_core::StoreError> {
+                $crate::expect_done(
+                    $crate::Executor::execute(
+                        self,
+                        $crate::Op::Delete(scope.clone(), ids.to_vec()),
+                    )
+                    .await?,
+                )
+            }
+            async fn associate(
+                &self,
+                scope: &::keypair_core::Scope,
+                keys: &[::keypair_core::KeyId],
+                instances: &[::keypair_core::Association],
+                repeated: ::keypair_core::RepeatedBinding,
+            ) -> Result<(), ::keypair_core::StoreError> {
+                let op = $crate::Op::Associate(
+                    scope.clone(),
+                    keys.to_vec(),
+                    instances.to_vec(),
+                    repeated,
+                );
+                $crate::expect_done($crate::Executor::execute(self, op).await?)
+            }
+            async fn disassociate(
+                &self,
+                scope: &::keypair_core::Scope,
+                keys: &[::keypair_core::KeyId],
+                instances: &[::keypair_core::InstanceId],
+                repeated: ::keypair_core::RepeatedBinding,
+            ) -> Result<(), ::keypair_core::StoreError> {
+                let op = $crate::Op::Disassociate(
+                    scope.clone(),
+                    keys.to_vec(),
+                    instances.to_vec(),
+                    repeated,
+                );
+                $crate::expect_done($crate::Executor::execute(self, op).await?)
+            }
+        }
+    };
+}

@@ -1,0 +1,539 @@
+//! The `KeyPairStore` operations in SQL. Each function runs inside the caller's
+//! transaction: checks first, in the precedence the port documents, then writes.
+
+use crate::tx::{Dialect, Row, Tx, Value};
+use keypair_core::{
+    Association, Change, Description, Filter, Fingerprint, InstanceId, KeyId, KeyName, KeyPair,
+    NameMatch, Page, Product, ProjectId, PublicKey, Query, RepeatedBinding, Scope, StoreError, Tag,
+    Tags, Timestamp,
+};
+use std::collections::HashMap;
+
+const COLUMNS: &str = "k.key_id, k.account, k.product, k.name, k.project_id, k.description, \
+                       k.public_key, k.fingerprint, k.key_bits, k.created_ms";
+const ORDER: &str = "ORDER BY k.created_ms DESC, k.key_id ASC";
+
+/// Parameters of one statement, numbered as they are bound.
+#[derive(Default)]
+struct Params(Vec<Value>);
+
+impl Params {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+
+    fn list<T: Into<Value>>(&mut self, items: impl IntoIterator<Item = T>) -> String {
+        items
+            .into_iter()
+            .map(|v| self.bind(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn scope(&mut self, scope: &Scope) -> String {
+        format!(
+            "k.account = {} AND k.product = {}",
+            self.bind(scope.account.as_str()),
+            self.bind(scope.product.as_str())
+        )
+    }
+}
+
+fn ids_of(ids: &[KeyId]) -> impl Iterator<Item = &str> {
+    ids.iter().map(KeyId::as_str)
+}
+
+async fn exists(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Result<bool, StoreError> {
+    Ok(!tx.query(sql, params).await?.is_empty())
+}
+
+/// The ids among `ids` that exist in the scope.
+async fn existing_ids(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    ids: &[KeyId],
+) -> Result<Vec<String>, StoreError> {
+    let mut p = Params::default();
+    let sql = format!(
+        "SELECT k.key_id FROM key_pairs k WHERE {} AND k.key_id IN ({})",
+        p.scope(scope),
+        p.list(ids_of(ids))
+    );
+    tx.query(&sql, &p.0)
+        .await?
+        .iter()
+        .map(|r| r.text(0))
+        .collect()
+}
+
+async fn require_all(tx: &mut dyn Tx, scope: &Scope, ids: &[KeyId]) -> Result<(), StoreError> {
+    let found = existing_ids(tx, scope, ids).await?;
+    let missing: Vec<KeyId> = ids
+        .iter()
+        .filter(|id| !found.iter().any(|f| f == id.as_str()))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(missing))
+    }
+}
+
+/// (key id, instance id) pairs bound among these keys, optionally only these instances.
+async fn bindings(
+    tx: &mut dyn Tx,
+    keys: &[KeyId],
+    instances: Option<&[InstanceId]>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut p = Params::default();
+    let mut sql = format!(
+        "SELECT key_id, instance_id FROM key_pair_instances WHERE key_id IN ({})",
+        p.list(ids_of(keys))
+    );
+    if let Some(instances) = instances {
+        sql.push_str(&format!(
+            " AND instance_id IN ({})",
+            p.list(instances.iter().map(InstanceId::as_str))
+        ));
+    }
+    tx.query(&sql, &p.0)
+        .await?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect()
+}
+
+/// Adds a key pair; see `KeyPairStore::insert`.
+pub async fn insert(tx: &mut dyn Tx, kp: &KeyPair, quota: u32) -> Result<(), StoreError> {
+    let (account, product) = (kp.account.as_str(), kp.product().as_str());
+    let id = kp.id.as_str();
+    if exists(
+        tx,
+        "SELECT 1 FROM key_pairs WHERE key_id = $1",
+        &[id.into()],
+    )
+    .await?
+    {
+        return Err(StoreError::DuplicateId);
+    }
+    let in_scope = "FROM key_pairs WHERE account = $1 AND product = $2";
+    let name_sql = format!("SELECT 1 {in_scope} AND name = $3");
+    if exists(
+        tx,
+        &name_sql,
+        &[account.into(), product.into(), kp.name.as_str().into()],
+    )
+    .await?
+    {
+        return Err(StoreError::DuplicateName(kp.name.clone()));
+    }
+    let fingerprint = kp.public_key.fingerprint();
+    let fp_sql = format!("SELECT 1 {in_scope} AND fingerprint = $3");
+    if exists(
+        tx,
+        &fp_sql,
+        &[account.into(), product.into(), fingerprint.as_str().into()],
+    )
+    .await?
+    {
+        return Err(StoreError::DuplicateFingerprint(fingerprint.clone()));
+    }
+    if scope_count(tx, &kp.scope()).await? >= i64::from(quota) {
+        return Err(StoreError::QuotaExceeded { limit: quota });
+    }
+    tx.execute(
+        "INSERT INTO key_pairs (key_id, account, product, name, project_id, description, \
+         public_key, fingerprint, key_bits, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            id.into(),
+            account.into(),
+            product.into(),
+            kp.name.as_str().into(),
+            project_value(kp.project)?,
+            kp.description.as_str().into(),
+            kp.public_key.as_openssh().into(),
+            fingerprint.as_str().into(),
+            Value::Int(kp.public_key.bits() as i64),
+            kp.created_at.as_millis().into(),
+        ],
+    )
+    .await?;
+    for (position, tag) in kp.tags.as_slice().iter().enumerate() {
+        tx.execute(
+            "INSERT INTO key_pair_tags (key_id, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)",
+            &[id.into(), Value::Int(position as i64), tag.key().into(), tag.value().into()],
+        )
+        .await?;
+    }
+    for a in &kp.associations {
+        insert_binding(tx, &kp.id, a).await?;
+    }
+    tx.execute(
+        "INSERT INTO scope_counts (account, product, n) VALUES ($1, $2, 1) \
+         ON CONFLICT (account, product) DO UPDATE SET n = scope_counts.n + 1",
+        &[account.into(), product.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+fn project_value(p: ProjectId) -> Result<Value, StoreError> {
+    i64::try_from(p.get())
+        .map(Value::Int)
+        .map_err(|_| StoreError::backend(format!("project id {p} does not fit a 64-bit column")))
+}
+
+async fn scope_count(tx: &mut dyn Tx, scope: &Scope) -> Result<i64, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT n FROM scope_counts WHERE account = $1 AND product = $2",
+            &[scope.account.as_str().into(), scope.product.as_str().into()],
+        )
+        .await?;
+    rows.first().map_or(Ok(0), |r| r.int(0))
+}
+
+async fn insert_binding(tx: &mut dyn Tx, key: &KeyId, a: &Association) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO key_pair_instances (key_id, instance_id, username) VALUES ($1, $2, $3)",
+        &[
+            key.as_str().into(),
+            a.instance.as_str().into(),
+            a.username.as_deref().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The key pairs with these ids; see `KeyPairStore::get`.
+pub async fn get(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    ids: &[KeyId],
+) -> Result<Vec<KeyPair>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = Params::default();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs k WHERE {} AND k.key_id IN ({}) {ORDER}",
+        p.scope(scope),
+        p.list(ids_of(ids))
+    );
+    let rows = tx.query(&sql, &p.0).await?;
+    load(tx, rows).await
+}
+
+/// One page and the total; see `KeyPairStore::query`.
+pub async fn query(tx: &mut dyn Tx, scope: &Scope, q: &Query) -> Result<Page, StoreError> {
+    let mut p = Params::default();
+    let Some(condition) = where_clause(tx.dialect(), scope, &q.filters, &mut p)? else {
+        return Ok(Page::default());
+    };
+    let total = if q.filters.is_empty() {
+        scope_count(tx, scope).await?
+    } else {
+        let sql = format!("SELECT COUNT(*) FROM key_pairs k WHERE {condition}");
+        tx.query(&sql, &p.0)
+            .await?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))?
+    };
+    let limit = p.bind(i64::from(q.limit));
+    let offset = p.bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs k WHERE {condition} {ORDER} LIMIT {limit} OFFSET {offset}"
+    );
+    let rows = tx.query(&sql, &p.0).await?;
+    Ok(Page {
+        total: u64::try_from(total).unwrap_or(0),
+        items: load(tx, rows).await?,
+    })
+}
+
+/// The WHERE condition for the scope and filters, or `None` when no row can match.
+fn where_clause(
+    dialect: Dialect,
+    scope: &Scope,
+    filters: &[Filter],
+    p: &mut Params,
+) -> Result<Option<String>, StoreError> {
+    let mut parts = vec![p.scope(scope)];
+    let tag_exists = |cond: String| {
+        format!("EXISTS (SELECT 1 FROM key_pair_tags t WHERE t.key_id = k.key_id AND {cond})")
+    };
+    for f in filters {
+        parts.push(match f {
+            Filter::KeyIds(ids) => format!("k.key_id IN ({})", p.list(ids_of(ids))),
+            Filter::Names(names, NameMatch::Exact) => {
+                format!("k.name IN ({})", p.list(names.iter().map(String::as_str)))
+            }
+            Filter::Names(names, NameMatch::Substring) => {
+                let any: Vec<String> = names
+                    .iter()
+                    .map(|n| dialect.contains("k.name", &p.bind(n.as_str())))
+                    .collect();
+                format!("({})", any.join(" OR "))
+            }
+            Filter::Projects(projects) => {
+                // A project id beyond the column's range cannot be stored, so it matches nothing.
+                let storable: Vec<i64> = projects
+                    .iter()
+                    .filter_map(|x| i64::try_from(x.get()).ok())
+                    .collect();
+                if storable.is_empty() {
+                    return Ok(None);
+                }
+                format!("k.project_id IN ({})", p.list(storable))
+            }
+            Filter::TagKeys(keys) => tag_exists(format!(
+                "t.tag_key IN ({})",
+                p.list(keys.iter().map(String::as_str))
+            )),
+            Filter::TagValues(values) => tag_exists(format!(
+                "t.tag_value IN ({})",
+                p.list(values.iter().map(String::as_str))
+            )),
+            Filter::Tag { key, values } => tag_exists(format!(
+                "t.tag_key = {} AND t.tag_value IN ({})",
+                p.bind(key.as_str()),
+                p.list(values.iter().map(String::as_str))
+            )),
+            other => {
+                return Err(StoreError::backend(format!(
+                    "filter {other:?} is not supported by this store"
+                )))
+            }
+        });
+    }
+    Ok(Some(parts.join(" AND ")))
+}
+
+/// Reads the tags and bindings of the rows' key pairs and assembles them.
+async fn load(tx: &mut dyn Tx, rows: Vec<Row>) -> Result<Vec<KeyPair>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
+    let mut p = Params::default();
+    let list = p.list(ids.iter().map(String::as_str));
+    let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let tag_sql = format!("SELECT key_id, tag_key, tag_value FROM key_pair_tags WHERE key_id IN ({list}) ORDER BY key_id, position");
+    for r in tx.query(&tag_sql, &p.0).await? {
+        tags.entry(r.text(0)?)
+            .or_default()
+            .push((r.text(1)?, r.text(2)?));
+    }
+    let mut bound: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+    let inst_sql = format!(
+        "SELECT key_id, instance_id, username FROM key_pair_instances WHERE key_id IN ({list})"
+    );
+    for r in tx.query(&inst_sql, &p.0).await? {
+        bound
+            .entry(r.text(0)?)
+            .or_default()
+            .push((r.text(1)?, r.opt_text(2)?));
+    }
+    rows.iter()
+        .zip(&ids)
+        .map(|(r, id)| {
+            assemble(
+                r,
+                tags.remove(id).unwrap_or_default(),
+                bound.remove(id).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(format!("stored {what} is invalid: {e}"))
+}
+
+/// A stored row back into a key pair, re-validating every value so a damaged row is
+/// reported, never passed on.
+fn assemble(
+    r: &Row,
+    tags: Vec<(String, String)>,
+    bound: Vec<(String, Option<String>)>,
+) -> Result<KeyPair, StoreError> {
+    let product: Product = r.text(2)?.parse().map_err(|e| corrupt("product", e))?;
+    let tags = tags
+        .iter()
+        .map(|(k, v)| Tag::new(k, v))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|t| Tags::new(product, t))
+        .map_err(|e| corrupt("tags", e))?;
+    let mut associations = bound
+        .into_iter()
+        .map(|(i, username)| {
+            InstanceId::parse(product, &i)
+                .map(|instance| Association { instance, username })
+                .map_err(|e| corrupt("instance id", e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    associations.sort();
+    Ok(KeyPair {
+        id: KeyId::parse(product, &r.text(0)?).map_err(|e| corrupt("key id", e))?,
+        account: keypair_core::AccountId::parse(&r.text(1)?).map_err(|e| corrupt("account", e))?,
+        name: KeyName::parse(&r.text(3)?).map_err(|e| corrupt("name", e))?,
+        project: ProjectId::parse(r.int(4)?).map_err(|e| corrupt("project", e))?,
+        description: Description::parse(&r.text(5)?).map_err(|e| corrupt("description", e))?,
+        public_key: PublicKey::from_stored(
+            r.text(6)?,
+            Fingerprint::from_stored(r.text(7)?),
+            usize::try_from(r.int(8)?).map_err(|e| corrupt("key size", e))?,
+        ),
+        created_at: Timestamp::from_millis(r.int(9)?),
+        tags,
+        associations,
+    })
+}
+
+/// Renames and/or re-describes; see `KeyPairStore::update`.
+pub async fn update(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    id: &KeyId,
+    change: &Change,
+) -> Result<(), StoreError> {
+    require_all(tx, scope, std::slice::from_ref(id)).await?;
+    if let Some(name) = &change.name {
+        let taken = exists(
+            tx,
+            "SELECT 1 FROM key_pairs WHERE account = $1 AND product = $2 AND name = $3 AND key_id <> $4",
+            &[scope.account.as_str().into(), scope.product.as_str().into(), name.as_str().into(), id.as_str().into()],
+        )
+        .await?;
+        if taken {
+            return Err(StoreError::DuplicateName(name.clone()));
+        }
+        tx.execute(
+            "UPDATE key_pairs SET name = $1 WHERE key_id = $2",
+            &[name.as_str().into(), id.as_str().into()],
+        )
+        .await?;
+    }
+    if let Some(d) = &change.description {
+        tx.execute(
+            "UPDATE key_pairs SET description = $1 WHERE key_id = $2",
+            &[d.as_str().into(), id.as_str().into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes all or nothing; see `KeyPairStore::delete`.
+pub async fn delete(tx: &mut dyn Tx, scope: &Scope, ids: &[KeyId]) -> Result<(), StoreError> {
+    require_all(tx, scope, ids).await?;
+    let bound = bindings(tx, ids, None).await?;
+    if let Some(key) = ids
+        .iter()
+        .find(|id| bound.iter().any(|(k, _)| k == id.as_str()))
+    {
+        let product = scope.product;
+        let mut instances = bound
+            .iter()
+            .filter(|(k, _)| k == key.as_str())
+            .map(|(_, i)| InstanceId::parse(product, i).map_err(|e| corrupt("instance id", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        instances.sort();
+        return Err(StoreError::InUse {
+            key: key.clone(),
+            instances,
+        });
+    }
+    let mut p = Params::default();
+    let list = p.list(ids_of(ids));
+    tx.execute(
+        &format!("DELETE FROM key_pair_tags WHERE key_id IN ({list})"),
+        &p.0,
+    )
+    .await?;
+    let deleted = tx
+        .execute(
+            &format!("DELETE FROM key_pairs WHERE key_id IN ({list})"),
+            &p.0,
+        )
+        .await?;
+    tx.execute(
+        "UPDATE scope_counts SET n = n - $3 WHERE account = $1 AND product = $2",
+        &[
+            scope.account.as_str().into(),
+            scope.product.as_str().into(),
+            Value::Int(deleted as i64),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Binds keys to instances; see `KeyPairStore::associate`.
+pub async fn associate(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    keys: &[KeyId],
+    instances: &[Association],
+    repeated: RepeatedBinding,
+) -> Result<(), StoreError> {
+    require_all(tx, scope, keys).await?;
+    let wanted: Vec<InstanceId> = instances.iter().map(|a| a.instance.clone()).collect();
+    let bound = bindings(tx, keys, Some(&wanted)).await?;
+    let is_bound = |k: &KeyId, i: &InstanceId| {
+        bound
+            .iter()
+            .any(|(bk, bi)| bk == k.as_str() && bi == i.as_str())
+    };
+    for key in keys {
+        for a in instances {
+            if !is_bound(key, &a.instance) {
+                insert_binding(tx, key, a).await?;
+            } else if repeated == RepeatedBinding::Reject {
+                return Err(StoreError::AlreadyAssociated {
+                    key: key.clone(),
+                    instance: a.instance.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Unbinds keys from instances; see `KeyPairStore::disassociate`.
+pub async fn disassociate(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    keys: &[KeyId],
+    instances: &[InstanceId],
+    repeated: RepeatedBinding,
+) -> Result<(), StoreError> {
+    require_all(tx, scope, keys).await?;
+    if repeated == RepeatedBinding::Reject {
+        let bound = bindings(tx, keys, Some(instances)).await?;
+        for key in keys {
+            if let Some(i) = instances.iter().find(|i| {
+                !bound
+                    .iter()
+                    .any(|(k, b)| k == key.as_str() && b == i.as_str())
+            }) {
+                return Err(StoreError::NotAssociated {
+                    key: key.clone(),
+                    instance: i.clone(),
+                });
+            }
+        }
+    }
+    let mut p = Params::default();
+    let sql = format!(
+        "DELETE FROM key_pair_instances WHERE key_id IN ({}) AND instance_id IN ({})",
+        p.list(ids_of(keys)),
+        p.list(instances.iter().map(InstanceId::as_str))
+    );
+    tx.execute(&sql, &p.0).await?;
+    Ok(())
+}
