@@ -1,0 +1,267 @@
+//! A [`KeyPairStore`](keypair_core::KeyPairStore) on PostgreSQL, for running several
+//! `keypaird` servers on one database.
+//!
+//! Built on `tokio-postgres` with a `deadpool` pool. Every operation is one
+//! `SERIALIZABLE` transaction running the shared SQL of `keypair-sql`; when the
+//! database aborts it for a serialization failure (SQLSTATE 40001), a deadlock (40P01)
+//! or a unique violation raced in by a concurrent writer (23505), the whole operation is
+//! retried with a short randomised backoff, and the retry's own checks then report the
+//! precise outcome. The SQL is plain — no advisory locks, no PL/pgSQL, no `LOCK TABLE` —
+//! so PostgreSQL-compatible distributed databases (CockroachDB, YugabyteDB) accept it.
+
+mod schema;
+#[cfg(feature = "test-server")]
+pub mod test_server;
+
+use async_trait::async_trait;
+use bytes::BytesMut;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use keypair_core::StoreError;
+use keypair_sql::{Dialect, Executor, Op, Out, Row, Tx, Value};
+use rand_core::{OsRng, RngCore};
+use std::error::Error as StdError;
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::{IsolationLevel, NoTls};
+
+pub use schema::SCHEMA_VERSION;
+
+/// Most attempts of one operation before its contention is reported as an error.
+const MAX_ATTEMPTS: u32 = 100;
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The URL is not a valid PostgreSQL connection string.
+    #[error("invalid PostgreSQL URL: {0}")]
+    Url(String),
+    /// The server could not be reached or refused the login.
+    #[error("connecting to PostgreSQL: {0}")]
+    Connect(String),
+    /// Applying the schema failed.
+    #[error("migrating the PostgreSQL schema: {0}")]
+    Migrate(String),
+    /// The database was written by a newer keypair.
+    #[error("the database has schema version {found}, but this keypair supports up to {supported}; upgrade keypair")]
+    NewerSchema {
+        /// Its version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+}
+
+/// Options for [`PostgresStore::connect_with`].
+#[derive(Clone, Debug)]
+pub struct PostgresOptions {
+    /// Most pooled connections.
+    pub max_connections: usize,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            max_connections: 16,
+        }
+    }
+}
+
+/// A PostgreSQL-backed store. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:pass@host:port/db`, or with `?host=/socket/dir`)
+    /// and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_with(url, PostgresOptions::default()).await
+    }
+
+    /// Connects with options.
+    pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, ConnectError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| ConnectError::Url(e.to_string()))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.max(1))
+            .build()
+            .map_err(|e| ConnectError::Connect(e.to_string()))?;
+        let store = PostgresStore { pool };
+        let mut client = store
+            .pool
+            .get()
+            .await
+            .map_err(|e| ConnectError::Connect(e.to_string()))?;
+        schema::migrate(&mut client).await?;
+        Ok(store)
+    }
+
+    /// Attempts until the operation commits or fails for a reason a retry cannot fix.
+    async fn run(&self, op: &Op) -> Result<Out, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.attempt(op).await {
+                Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => backoff(attempt).await,
+                other => return other,
+            }
+        }
+    }
+
+    async fn attempt(&self, op: &Op) -> Result<Out, StoreError> {
+        let mut client = self.pool.get().await.map_err(StoreError::backend)?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::Serializable)
+            .read_only(op.is_read_only())
+            .start()
+            .await
+            .map_err(StoreError::backend)?;
+        let out = keypair_sql::apply(&mut PgTx { tx: &tx }, op).await;
+        match out {
+            Ok(out) => {
+                tx.commit().await.map_err(StoreError::backend)?;
+                Ok(out)
+            }
+            Err(e) => {
+                // Dropping the transaction rolls it back; an explicit rollback frees the
+                // connection sooner and its own failure changes nothing.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Executor for PostgresStore {
+    async fn execute(&self, op: Op) -> Result<Out, StoreError> {
+        self.run(&op).await
+    }
+}
+
+keypair_sql::impl_key_pair_store!(PostgresStore);
+
+/// Whether the error is a transient conflict with a concurrent transaction.
+fn is_retryable(e: &StoreError) -> bool {
+    let StoreError::Backend(inner) = e else {
+        return false;
+    };
+    let code = inner
+        .downcast_ref::<tokio_postgres::Error>()
+        .and_then(|e| e.code());
+    matches!(
+        code,
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::UNIQUE_VIOLATION
+    )
+}
+
+/// Sleeps a random time growing with the attempt number (capped at ~50 ms), so
+/// conflicting transactions spread out instead of colliding again in lockstep.
+async fn backoff(attempt: u32) {
+    let cap_us = 1_000u64.saturating_mul(u64::from(attempt.min(50)));
+    tokio::time::sleep(Duration::from_micros(OsRng.next_u64() % cap_us.max(1))).await;
+}
+
+struct PgTx<'a> {
+    tx: &'a deadpool_postgres::Transaction<'a>,
+}
+
+#[derive(Debug)]
+struct Param<'a>(&'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) if *ty == Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+            Value::Int(i) => i.to_sql(ty, out),
+            Value::Text(s) => s.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::INT8 | Type::INT4 | Type::TEXT | Type::VARCHAR)
+    }
+
+    to_sql_checked!();
+}
+
+fn column(row: &tokio_postgres::Row, i: usize) -> Result<Value, StoreError> {
+    let ty = row.columns()[i].type_();
+    let v = if *ty == Type::INT8 {
+        row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int))
+    } else if *ty == Type::INT4 {
+        row.try_get::<_, Option<i32>>(i)
+            .map(|v| v.map(|n| Value::Int(n.into())))
+    } else if *ty == Type::TEXT || *ty == Type::VARCHAR {
+        row.try_get::<_, Option<String>>(i)
+            .map(|v| v.map(Value::Text))
+    } else {
+        return Err(StoreError::backend(format!("unexpected column type {ty}")));
+    };
+    Ok(v.map_err(StoreError::backend)?.unwrap_or(Value::Null))
+}
+
+#[async_trait]
+impl Tx for PgTx<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let stmt = self
+            .tx
+            .prepare_cached(sql)
+            .await
+            .map_err(StoreError::backend)?;
+        let params: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = self
+            .tx
+            .query(&stmt, &refs)
+            .await
+            .map_err(StoreError::backend)?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| column(r, i))
+                    .collect::<Result<_, _>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let stmt = self
+            .tx
+            .prepare_cached(sql)
+            .await
+            .map_err(StoreError::backend)?;
+        let params: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        self.tx
+            .execute(&stmt, &refs)
+            .await
+            .map_err(StoreError::backend)
+    }
+}

@@ -1,0 +1,199 @@
+//! A throwaway PostgreSQL cluster for tests (feature `test-server`).
+//!
+//! [`url_or_skip`] answers `KEYPAIR_TEST_POSTGRES_URL` when it is set; otherwise it
+//! starts one cluster per test process: `initdb` into a fresh directory under the temp
+//! dir, then `postgres` listening only on a Unix socket in that directory, as the
+//! `postgres` user when running as root (initdb refuses root). The server is started
+//! with `setpriv --pdeathsig`, from a thread that lives as long as the process, so it
+//! shuts down when the test process ends, however it ends; directories left by earlier
+//! processes that are gone are removed at the next start.
+//!
+//! Where no server can be had, the tests say loudly that they were skipped — unless
+//! `KEYPAIR_REQUIRE_POSTGRES=1`, which turns the skip into a failure (CI sets it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const PORT: u16 = 5432;
+const DIR_PREFIX: &str = "keypair-pg-";
+static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
+
+/// The URL of a PostgreSQL server for tests, or `None` after printing why the caller's
+/// test is skipped. Panics instead of skipping when `KEYPAIR_REQUIRE_POSTGRES=1`.
+pub fn url_or_skip(test: &str) -> Option<String> {
+    match SERVER.get_or_init(start) {
+        Ok(url) => Some(url.clone()),
+        Err(reason) if std::env::var("KEYPAIR_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+            panic!("PostgreSQL is required (KEYPAIR_REQUIRE_POSTGRES=1) but unavailable: {reason}")
+        }
+        Err(reason) => {
+            eprintln!(
+                "\n*** SKIPPED {test}: no PostgreSQL server ({reason}).\n*** Set KEYPAIR_TEST_POSTGRES_URL, or install the PostgreSQL server binaries.\n"
+            );
+            None
+        }
+    }
+}
+
+fn start() -> Result<String, String> {
+    if let Ok(url) = std::env::var("KEYPAIR_TEST_POSTGRES_URL") {
+        return Ok(url);
+    }
+    let bin = bin_dir().ok_or("no initdb found in /usr/lib/postgresql/*/bin or via pg_config")?;
+    remove_stale_dirs();
+    let base = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    fs::create_dir_all(&base).map_err(|e| format!("creating {}: {e}", base.display()))?;
+    let root = is_root();
+    if root {
+        run(Command::new("chown").args(["postgres:postgres"]).arg(&base))?;
+    }
+    let data = base.join("data");
+    run(as_postgres(root, &bin.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]))?;
+    let log = fs::File::create(base.join("server.log")).map_err(|e| e.to_string())?;
+    let mut server = setpriv(root);
+    server
+        .arg(bin.join("postgres"))
+        .arg("-D")
+        .arg(&data)
+        .arg("-k")
+        .arg(&base)
+        .args([
+            "-p",
+            &PORT.to_string(),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "fsync=off",
+        ])
+        .args(["-c", "max_connections=300", "-c", "full_page_writes=off"])
+        .stdout(Stdio::null())
+        .stderr(log);
+    // PR_SET_PDEATHSIG fires when the spawning *thread* exits, so spawn from a thread
+    // that parks for the rest of the process.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("postgres-keeper".into())
+        .spawn(move || {
+            let child = server.spawn();
+            let _ = tx.send(child.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            loop {
+                std::thread::park();
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    rx.recv().map_err(|e| e.to_string())??;
+    wait_ready(&bin, &base)?;
+    let host = base.display().to_string().replace('/', "%2F");
+    Ok(format!("postgres://postgres@{host}:{PORT}/postgres"))
+}
+
+/// Waits for the server to accept connections, polling `pg_isready`.
+fn wait_ready(bin: &Path, socket_dir: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let ready = Command::new(bin.join("pg_isready"))
+            .arg("-h")
+            .arg(socket_dir)
+            .args(["-p", &PORT.to_string(), "-q"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ready {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = fs::read_to_string(socket_dir.join("server.log")).unwrap_or_default();
+    Err(format!(
+        "the server did not become ready within 60 s; its log:\n{log}"
+    ))
+}
+
+fn bin_dir() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    candidates.sort();
+    candidates.pop().or_else(|| {
+        let out = Command::new("pg_config").arg("--bindir").output().ok()?;
+        let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+        dir.join("initdb").exists().then_some(dir)
+    })
+}
+
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn as_postgres(root: bool, program: &Path) -> Command {
+    if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn setpriv(root: bool) -> Command {
+    let mut c = Command::new("setpriv");
+    if root {
+        c.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]);
+    }
+    c.args(["--pdeathsig=INT", "--"]);
+    c
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("running {cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Removes cluster directories of test processes that no longer exist.
+fn remove_stale_dirs() {
+    for entry in fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix(DIR_PREFIX) {
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}

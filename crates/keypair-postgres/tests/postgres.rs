@@ -1,0 +1,107 @@
+//! PostgreSQL-specific promises: several servers (pools) starting at once on one fresh
+//! database and racing on one name, and refusal of a newer schema.
+
+use keypair_core::fixtures::{fresh_scope, key_pair};
+use keypair_core::{KeyPairStore, Product, Query, StoreError};
+use keypair_postgres::{test_server, ConnectError, PostgresStore, SCHEMA_VERSION};
+use std::sync::Arc;
+
+/// A new empty database on the test server, and its URL.
+async fn fresh_database(test: &str) -> Option<String> {
+    let url = test_server::url_or_skip(test)?;
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let name = format!("kp_{}", suffix());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let (base, _) = url.rsplit_once('/').expect("url has a database");
+    Some(format!("{base}/{name}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_servers_on_one_database_admit_one_name() {
+    let Some(url) = fresh_database("several_servers_on_one_database_admit_one_name").await else {
+        return;
+    };
+    // Four servers start at once on an empty database: the migrations race too.
+    let connects = (0..4).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { PostgresStore::connect(&url).await })
+    });
+    let mut stores: Vec<Arc<dyn KeyPairStore>> = Vec::new();
+    for c in connects {
+        stores.push(Arc::new(
+            c.await.expect("task").expect("connect and migrate"),
+        ));
+    }
+    let scope = fresh_scope(Product::Cvm);
+    let tasks: Vec<_> = (0..64u64)
+        .map(|i| {
+            let store = stores[i as usize % stores.len()].clone();
+            let kp = key_pair(&scope, "contested", i, i as i64);
+            tokio::spawn(async move { store.insert(kp, 100).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(()) => wins += 1,
+            Err(StoreError::DuplicateName(_)) => {}
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(
+        stores[0]
+            .query(&scope, &Query::all())
+            .await
+            .expect("query")
+            .total,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let Some(url) = fresh_database("a_newer_schema_is_refused").await else {
+        return;
+    };
+    drop(PostgresStore::connect(&url).await.expect("create schema"));
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
+        .execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .await
+        .expect("bump");
+    let err = PostgresStore::connect(&url)
+        .await
+        .err()
+        .expect("must refuse");
+    assert!(
+        matches!(err, ConnectError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_url_is_reported() {
+    let err = PostgresStore::connect("postgres://user@host:notaport/db")
+        .await
+        .err()
+        .expect("must fail");
+    assert!(matches!(err, ConnectError::Url(_)), "{err}");
+}
+
+fn suffix() -> String {
+    use keypair_core::IdGenerator;
+    keypair_core::RandomIds.next_id(Product::Cvm).as_str()["skey-".len()..].to_owned()
+}
