@@ -729,7 +729,10 @@ macro_rules! store_conformance {
         $crate::store_conformance!(@all $make);
     };
     ($make:expr) => {
-        $crate::store_conformance!(@all async { Some($make.await) });
+        $crate::store_conformance!(@all async {
+            let store: $crate::testkit::Store = $make.await;
+            Some(store)
+        });
     };
     (@all $make:expr) => {
         $crate::store_conformance!(@cases $make;

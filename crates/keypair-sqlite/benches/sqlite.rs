@@ -1,1 +1,183 @@
-fn main() {}
+//! SQLite store lookups at 1,000 and 1,000,000 key pairs: get by id, get by name (CVM
+//! exact `key-name`), describe first page, describe with a Lighthouse substring name
+//! filter, the last page (deepest offset), and insert.
+//!
+//! Both stores hold accounts of 500 CVM and 500 Lighthouse key pairs: one account for
+//! 1,000, a thousand accounts for 1,000,000. A lookup that an index serves costs the same
+//! in both; one that scans grows a thousandfold. The 1,000,000 file is built once (a few
+//! minutes) and kept under the target directory for later runs.
+//!
+//! Run: `cargo bench -p keypair-sqlite`
+
+#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use keypair_core::fixtures::synthetic_public_key;
+use keypair_core::{
+    AccountId, Description, Filter, KeyId, KeyName, KeyPair, KeyPairStore, NameMatch, Product,
+    ProjectId, Query, Scope, Tags, Timestamp,
+};
+use keypair_sqlite::SqliteStore;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::runtime::Runtime;
+
+const PER_PRODUCT: u64 = 500;
+
+fn account(a: u64) -> AccountId {
+    AccountId::parse(&format!("bench{a:06}")).expect("account")
+}
+
+/// Deterministic ids: `skey-` / `lhkp-` + the global sequence number in base 36.
+fn id(product: Product, n: u64) -> KeyId {
+    let mut s = String::new();
+    let mut x = n;
+    for _ in 0..8 {
+        s.insert(0, char::from_digit((x % 36) as u32, 36).expect("digit"));
+        x /= 36;
+    }
+    KeyId::parse(product, &format!("{}{s}", product.spec().key_id_prefix)).expect("id")
+}
+
+fn record(a: u64, product: Product, i: u64) -> KeyPair {
+    let n = (a * 2 + u64::from(product == Product::Lighthouse)) * PER_PRODUCT + i;
+    let id = id(product, n);
+    KeyPair {
+        public_key: synthetic_public_key(n, &id.key_comment()),
+        id,
+        account: account(a),
+        name: KeyName::parse(&format!("key_{i:04}")).expect("name"),
+        project: ProjectId::DEFAULT,
+        description: Description::default(),
+        created_at: Timestamp::from_millis(1_700_000_000_000 + i as i64 * 1000),
+        tags: Tags::default(),
+        associations: Vec::new(),
+    }
+}
+
+fn store_with(rt: &Runtime, accounts: u64) -> SqliteStore {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("bench-{accounts}-accounts-v1.db"));
+    let done = dir.join(format!("bench-{accounts}-accounts-v1.done"));
+    if !done.exists() {
+        let _ = std::fs::remove_file(&path);
+        let store = rt.block_on(SqliteStore::open(&path)).expect("open");
+        eprintln!(
+            "building {} ({} key pairs)…",
+            path.display(),
+            accounts * 2 * PER_PRODUCT
+        );
+        for chunk in (0..accounts).collect::<Vec<_>>().chunks(10) {
+            let batch: Vec<KeyPair> = chunk
+                .iter()
+                .flat_map(|a| {
+                    Product::ALL
+                        .into_iter()
+                        .flat_map(move |p| (0..PER_PRODUCT).map(move |i| record(*a, p, i)))
+                })
+                .collect();
+            rt.block_on(store.bulk_insert(batch, 5000))
+                .expect("bulk insert");
+        }
+        rt.block_on(store.optimize()).expect("analyze");
+        std::fs::write(&done, b"").expect("marker");
+    }
+    rt.block_on(SqliteStore::open(&path)).expect("open")
+}
+
+fn lookups(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let mut group = c.benchmark_group("sqlite");
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    for accounts in [1u64, 1000] {
+        let size = accounts * 2 * PER_PRODUCT;
+        let store = store_with(&rt, accounts);
+        // The account in the middle of the table.
+        let a = accounts / 2;
+        let cvm = Scope::new(account(a), Product::Cvm);
+        let lh = Scope::new(account(a), Product::Lighthouse);
+        let target = record(a, Product::Cvm, 250);
+        group.bench_function(BenchmarkId::new("get_by_id", size), |b| {
+            b.iter(|| {
+                rt.block_on(store.get(&cvm, std::slice::from_ref(&target.id)))
+                    .expect("get")
+            })
+        });
+        let by_name = Query {
+            filters: vec![Filter::Names(
+                vec![target.name.as_str().into()],
+                NameMatch::Exact,
+            )],
+            offset: 0,
+            limit: 20,
+        };
+        group.bench_function(BenchmarkId::new("get_by_name", size), |b| {
+            b.iter(|| {
+                let page = rt.block_on(store.query(&cvm, &by_name)).expect("query");
+                assert_eq!(page.total, 1);
+            })
+        });
+        let first = Query {
+            filters: vec![],
+            offset: 0,
+            limit: 20,
+        };
+        group.bench_function(BenchmarkId::new("describe_first_page", size), |b| {
+            b.iter(|| rt.block_on(store.query(&cvm, &first)).expect("query"))
+        });
+        let substring = Query {
+            filters: vec![Filter::Names(vec!["_02".into()], NameMatch::Substring)],
+            offset: 0,
+            limit: 20,
+        };
+        group.bench_function(BenchmarkId::new("describe_name_filter", size), |b| {
+            b.iter(|| {
+                let page = rt.block_on(store.query(&lh, &substring)).expect("query");
+                assert_eq!(page.total, 100);
+            })
+        });
+        let last = Query {
+            filters: vec![],
+            offset: PER_PRODUCT - 20,
+            limit: 20,
+        };
+        group.bench_function(BenchmarkId::new("describe_last_page", size), |b| {
+            b.iter(|| rt.block_on(store.query(&cvm, &last)).expect("query"))
+        });
+        let bench_scope = Scope::new(
+            AccountId::parse(&format!("insert{accounts}")).expect("account"),
+            Product::Cvm,
+        );
+        let mut n = 0u64;
+        group.bench_function(BenchmarkId::new("insert", size), |b| {
+            b.iter(|| {
+                n += 1;
+                let mut kp = record(accounts + 1, Product::Cvm, 0);
+                kp.account = bench_scope.account.clone();
+                kp.id = id(Product::Cvm, 2_000_000_000 + n);
+                kp.name = KeyName::parse(&format!("ins_{n}")).expect("name");
+                kp.public_key = synthetic_public_key(u64::MAX - n, "bench");
+                rt.block_on(store.insert(kp, u32::MAX)).expect("insert");
+            })
+        });
+        // Leave the cached file as it was built.
+        loop {
+            let page = rt
+                .block_on(store.query(&bench_scope, &Query::all()))
+                .expect("query");
+            if page.items.is_empty() {
+                break;
+            }
+            let ids: Vec<KeyId> = page.items.into_iter().map(|kp| kp.id).collect();
+            rt.block_on(store.delete(&bench_scope, &ids))
+                .expect("cleanup");
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, lookups);
+criterion_main!(benches);

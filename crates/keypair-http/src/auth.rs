@@ -1,0 +1,417 @@
+//! Authentication: credentials, TC3-HMAC-SHA256 and legacy signature verification, the
+//! timestamp window and the legacy nonce replay check.
+//!
+//! The signed host and header values are taken as each official client signs them
+//! (spec §4.3–4.5): the `Host` header verbatim (Python, Go, tccli — which sends
+//! `Host: http://…`), or without its port (Node); header values as sent, or lower-cased
+//! (hand-written clients following the signature page). Every candidate is compared in
+//! constant time; one match authenticates.
+
+use crate::error::ApiError;
+use crate::sign::{self, CanonicalRequest, LegacyMethod, UNSIGNED_PAYLOAD};
+use axum::http::HeaderMap;
+use keypair_core::AccountId;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+/// How far a request's timestamp may be from the server's clock, in seconds.
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// One API credential: a SecretId, its SecretKey, and the account it acts for.
+#[derive(Clone)]
+pub struct Credential {
+    /// The public id (`AKID…`).
+    pub secret_id: String,
+    secret_key: Zeroizing<String>,
+    /// The account the credential belongs to.
+    pub account: AccountId,
+}
+
+impl Credential {
+    /// A credential.
+    pub fn new(
+        secret_id: impl Into<String>,
+        secret_key: impl Into<String>,
+        account: AccountId,
+    ) -> Self {
+        Credential {
+            secret_id: secret_id.into(),
+            secret_key: Zeroizing::new(secret_key.into()),
+            account,
+        }
+    }
+
+    /// The secret key, for signing and verifying only.
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+/// The credentials the server accepts, by SecretId.
+#[derive(Debug, Default, Clone)]
+pub struct Credentials(HashMap<String, Credential>);
+
+impl Credentials {
+    /// From a list; a repeated SecretId is refused.
+    pub fn new(list: impl IntoIterator<Item = Credential>) -> Result<Self, String> {
+        let mut map = HashMap::new();
+        for c in list {
+            if let Some(prev) = map.insert(c.secret_id.clone(), c) {
+                return Err(format!(
+                    "SecretId {} is configured more than once",
+                    prev.secret_id
+                ));
+            }
+        }
+        Ok(Credentials(map))
+    }
+
+    fn get(&self, secret_id: &str) -> Result<&Credential, ApiError> {
+        self.0.get(secret_id).ok_or_else(|| {
+            ApiError::new(
+                "AuthFailure.SecretIdNotFound",
+                "密钥不存在",
+                format!("SecretId {secret_id} does not exist or is disabled"),
+            )
+        })
+    }
+}
+
+/// Who a request is from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account.
+    pub account: AccountId,
+    /// The credential used.
+    pub secret_id: String,
+    /// For TC3: the credential scope's service, which may name a product.
+    pub service: Option<String>,
+}
+
+fn failure(en: impl Into<String>) -> ApiError {
+    ApiError::new("AuthFailure.SignatureFailure", "签名验证失败", en)
+}
+
+fn invalid_authorization(en: impl Into<String>) -> ApiError {
+    ApiError::new(
+        "AuthFailure.InvalidAuthorization",
+        "Authorization 头格式错误",
+        en,
+    )
+}
+
+fn check_time(timestamp: i64, now: i64) -> Result<(), ApiError> {
+    if (timestamp - now).abs() > MAX_SKEW_SECS {
+        return Err(ApiError::new(
+            "AuthFailure.SignatureExpire",
+            "签名过期",
+            format!(
+                "the request timestamp {timestamp} is more than {MAX_SKEW_SECS} s from the server time {now}; sign it again with the current time"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// The host strings a client may have signed: as received, and without its port.
+fn host_candidates(host: &str) -> Vec<&str> {
+    let mut v = vec![host];
+    let bare = host
+        .strip_prefix("http://")
+        .or_else(|| host.strip_prefix("https://"))
+        .unwrap_or(host);
+    if let Some((name, port)) = bare.rsplit_once(':') {
+        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+            v.push(name);
+        }
+    }
+    v
+}
+
+/// What TC3 verification needs from the request.
+pub struct Tc3Request<'a> {
+    /// `GET` or `POST`.
+    pub method: &'a str,
+    /// The raw query string.
+    pub query: &'a str,
+    /// All headers.
+    pub headers: &'a HeaderMap,
+    /// The body bytes as received.
+    pub body: &'a [u8],
+    /// `X-TC-Timestamp`.
+    pub timestamp: i64,
+}
+
+/// Verifies a TC3-HMAC-SHA256 `Authorization` header.
+pub fn verify_tc3(
+    creds: &Credentials,
+    authorization: &str,
+    req: &Tc3Request<'_>,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let rest = authorization
+        .strip_prefix("TC3-HMAC-SHA256 ")
+        .ok_or_else(|| {
+            invalid_authorization("the Authorization header must start with `TC3-HMAC-SHA256 `")
+        })?;
+    let mut credential = None;
+    let mut signed_headers = None;
+    let mut signature = None;
+    for part in rest.split(',').map(str::trim) {
+        match part.split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed_headers = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            _ => {
+                return Err(invalid_authorization(format!(
+                    "unexpected Authorization part {part:?}"
+                )))
+            }
+        }
+    }
+    let (credential, signed_headers, signature) = match (credential, signed_headers, signature) {
+        (Some(c), Some(h), Some(s)) => (c, h, s),
+        _ => {
+            return Err(invalid_authorization(
+                "the Authorization header needs Credential, SignedHeaders and Signature",
+            ))
+        }
+    };
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [secret_id, date, service, "tc3_request"] = scope.as_slice() else {
+        return Err(invalid_authorization(
+            "Credential must be SecretId/YYYY-MM-DD/service/tc3_request",
+        ));
+    };
+    let names: Vec<&str> = signed_headers.split(';').collect();
+    if !names.contains(&"content-type") || !names.contains(&"host") {
+        return Err(invalid_authorization(
+            "SignedHeaders must include content-type and host",
+        ));
+    }
+    if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid_authorization("Signature must be 64 hex digits"));
+    }
+    let cred = creds.get(secret_id)?;
+    check_time(req.timestamp, now)?;
+    if *date != sign::utc_date(req.timestamp) {
+        return Err(failure(format!(
+            "the credential date {date} is not the UTC date of X-TC-Timestamp {}",
+            req.timestamp
+        )));
+    }
+    let mut values = Vec::with_capacity(names.len());
+    for name in &names {
+        let v = req
+            .headers
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                failure(format!(
+                    "the signed header `{name}` is missing from the request"
+                ))
+            })?;
+        values.push(v);
+    }
+    let unsigned = req
+        .headers
+        .get("x-tc-content-sha256")
+        .is_some_and(|v| v.as_bytes() == UNSIGNED_PAYLOAD.as_bytes());
+    let payload_hash = sign::sha256_hex(if unsigned {
+        UNSIGNED_PAYLOAD.as_bytes()
+    } else {
+        req.body
+    });
+    let host_index = names
+        .iter()
+        .position(|n| *n == "host")
+        .expect("checked above");
+    let signature = signature.to_ascii_lowercase();
+    let mut matched = false;
+    for host in host_candidates(values[host_index]) {
+        for lower in [false, true] {
+            let headers: Vec<(String, String)> = names
+                .iter()
+                .zip(&values)
+                .enumerate()
+                .map(|(i, (n, v))| {
+                    let v = if i == host_index { host } else { v.trim() };
+                    (
+                        (*n).to_owned(),
+                        if lower {
+                            v.to_ascii_lowercase()
+                        } else {
+                            v.to_owned()
+                        },
+                    )
+                })
+                .collect();
+            let canonical = CanonicalRequest {
+                method: req.method,
+                query: req.query,
+                headers: &headers,
+                payload_hash: &payload_hash,
+            }
+            .text();
+            // Non-short-circuiting: every candidate is computed.
+            matched |= ct_eq(
+                &sign::tc3_signature(cred.secret_key(), service, req.timestamp, &canonical),
+                &signature,
+            );
+        }
+    }
+    if !matched {
+        return Err(failure(
+            "the signature does not match; check the SecretKey and what was signed",
+        ));
+    }
+    Ok(Caller {
+        account: cred.account.clone(),
+        secret_id: cred.secret_id.clone(),
+        service: Some((*service).to_owned()),
+    })
+}
+
+/// Legacy nonces seen within the timestamp window, per SecretId.
+#[derive(Default)]
+pub struct NonceCache(Mutex<HashMap<(String, String), i64>>);
+
+impl NonceCache {
+    /// Records a nonce; false when it was already used inside the window.
+    fn fresh(&self, secret_id: &str, nonce: &str, now: i64) -> bool {
+        let Ok(mut seen) = self.0.lock() else {
+            return false;
+        };
+        if seen.len() >= 4096 && seen.len().is_power_of_two() {
+            seen.retain(|_, expires| *expires > now);
+        }
+        let key = (secret_id.to_owned(), nonce.to_owned());
+        match seen.get(&key) {
+            Some(expires) if *expires > now => false,
+            _ => {
+                // A request's timestamp may lie MAX_SKEW_SECS ahead, so remember the
+                // nonce for the whole span in which it could still validate.
+                seen.insert(key, now + 2 * MAX_SKEW_SECS);
+                true
+            }
+        }
+    }
+}
+
+/// Verifies a legacy (HmacSHA1 / HmacSHA256) form signature over `params`, the decoded
+/// query or form pairs, and consumes its nonce.
+pub fn verify_legacy(
+    creds: &Credentials,
+    nonces: &NonceCache,
+    method: &str,
+    host: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let need = |name: &str| get(name).ok_or_else(|| ApiError::missing(name));
+    let secret_id = need("SecretId")?;
+    let signature = need("Signature")?;
+    let timestamp = need("Timestamp")?;
+    let nonce = need("Nonce")?;
+    let timestamp: i64 = timestamp.parse().map_err(|_| {
+        ApiError::invalid(format!(
+            "`Timestamp` must be Unix seconds, got {timestamp:?}"
+        ))
+    })?;
+    if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid(format!(
+            "`Nonce` must be a positive integer, got {nonce:?}"
+        )));
+    }
+    let cred = creds.get(secret_id)?;
+    check_time(timestamp, now)?;
+    let alg = LegacyMethod::from_param(get("SignatureMethod"));
+    let mut matched = false;
+    for h in host_candidates(host) {
+        let sts = sign::legacy_string_to_sign(
+            method,
+            h,
+            params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        matched |= ct_eq(
+            &sign::legacy_signature(alg, cred.secret_key(), &sts),
+            signature,
+        );
+    }
+    if !matched {
+        return Err(failure(
+            "the signature does not match; check the SecretKey and what was signed",
+        ));
+    }
+    if !nonces.fresh(secret_id, nonce, now) {
+        return Err(failure(format!(
+            "Nonce {nonce} was already used within the last {} s; sign the request again with a new Nonce",
+            2 * MAX_SKEW_SECS
+        )));
+    }
+    Ok(Caller {
+        account: cred.account.clone(),
+        secret_id: cred.secret_id.clone(),
+        service: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_variants() {
+        assert_eq!(
+            host_candidates("127.0.0.1:8080"),
+            vec!["127.0.0.1:8080", "127.0.0.1"]
+        );
+        assert_eq!(
+            host_candidates("http://127.0.0.1:8080"),
+            vec!["http://127.0.0.1:8080", "127.0.0.1"]
+        );
+        assert_eq!(
+            host_candidates("cvm.tencentcloudapi.com"),
+            vec!["cvm.tencentcloudapi.com"]
+        );
+    }
+
+    #[test]
+    fn nonces_are_single_use_within_the_window() {
+        let cache = NonceCache::default();
+        assert!(cache.fresh("AKID", "1", 1000));
+        assert!(!cache.fresh("AKID", "1", 1000 + 2 * MAX_SKEW_SECS - 1));
+        assert!(cache.fresh("OTHER", "1", 1000));
+        assert!(cache.fresh("AKID", "1", 1000 + 2 * MAX_SKEW_SECS));
+    }
+
+    #[test]
+    fn credential_debug_hides_the_secret() {
+        let c = Credential::new("AKID1", "very-secret", AccountId::parse("1").unwrap());
+        assert!(!format!("{c:?}").contains("very-secret"));
+        assert!(Credentials::new([c.clone(), c]).is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! API errors: the Tencent error code and a message in the caller's language, and the one
+//! table that maps domain errors to codes per product.
+
+use keypair_core::{Error, Product};
+
+/// The caller's language (`X-TC-Language` / `Language`); the SDKs default to Chinese.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Language {
+    /// `zh-CN`, the default.
+    #[default]
+    Chinese,
+    /// `en-US`.
+    English,
+}
+
+impl Language {
+    /// From the header or parameter value; anything but `en-US` is Chinese.
+    pub fn from_tag(tag: Option<&str>) -> Self {
+        if tag.is_some_and(|t| t.eq_ignore_ascii_case("en-US")) {
+            Language::English
+        } else {
+            Language::Chinese
+        }
+    }
+}
+
+/// An error answer: a code and messages in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// The Tencent error code.
+    pub code: &'static str,
+    /// The English message.
+    pub en: String,
+    /// The Chinese message.
+    pub zh: String,
+}
+
+impl ApiError {
+    /// An error with an English detail and a Chinese summary; the Chinese message carries
+    /// the English detail too, so nothing actionable is lost in either language.
+    pub fn new(code: &'static str, zh_summary: &str, en: impl Into<String>) -> Self {
+        let en = en.into();
+        let zh = format!("{zh_summary}（{en}）");
+        ApiError { code, en, zh }
+    }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Language) -> &str {
+        match lang {
+            Language::English => &self.en,
+            Language::Chinese => &self.zh,
+        }
+    }
+
+    /// `MissingParameter`.
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            "MissingParameter",
+            "缺少参数",
+            format!("the required parameter `{name}` is missing"),
+        )
+    }
+
+    /// `UnknownParameter`.
+    pub fn unknown(name: &str, action: &str) -> Self {
+        Self::new(
+            "UnknownParameter",
+            "未知参数",
+            format!("`{name}` is not a parameter of {action}"),
+        )
+    }
+
+    /// `InvalidParameter` (a value of the wrong type or shape).
+    pub fn invalid(en: impl Into<String>) -> Self {
+        Self::new("InvalidParameter", "参数错误", en)
+    }
+
+    /// `InvalidParameterValue`.
+    pub fn invalid_value(en: impl Into<String>) -> Self {
+        Self::new("InvalidParameterValue", "参数取值错误", en)
+    }
+
+    /// An internal failure: the detail is logged by the caller, never sent.
+    pub fn internal(product: Product) -> Self {
+        let code = match product {
+            Product::Cvm => "InternalServerError",
+            Product::Lighthouse => "InternalError",
+        };
+        Self::new(
+            code,
+            "内部错误",
+            "an internal error occurred; retry the request later",
+        )
+    }
+}
+
+/// The Tencent code of a domain error for a product, and its Chinese summary: the one
+/// mapping table (docs/api.md lists it).
+pub fn code_for(err: &Error, product: Product) -> (&'static str, &'static str) {
+    let (cvm, lighthouse, zh) = match err {
+        Error::KeyNameEmpty => (
+            "InvalidKeyPairNameEmpty",
+            "InvalidParameterValue.InvalidKeyPairNameEmpty",
+            "密钥对名称为空",
+        ),
+        Error::KeyNameTooLong { .. } => (
+            "InvalidKeyPairNameTooLong",
+            "InvalidParameterValue.InvalidKeyPairNameTooLong",
+            "密钥对名称过长",
+        ),
+        Error::KeyNameIllegalChar { .. } => (
+            "InvalidKeyPairNameIncludeIllegalChar",
+            "InvalidParameterValue.InvalidKeyPairNameIncludeIllegalChar",
+            "密钥对名称包含非法字符",
+        ),
+        Error::KeyIdMalformed { .. } => (
+            "InvalidKeyPairId.Malformed",
+            "InvalidParameterValue.KeyPairIdMalformed",
+            "密钥对ID格式错误",
+        ),
+        Error::InstanceIdMalformed { .. } => (
+            "InvalidInstanceId.Malformed",
+            "InvalidParameterValue.InstanceIdMalformed",
+            "实例ID格式错误",
+        ),
+        Error::ProjectNotFound(_) => (
+            "InvalidProjectId.NotFound",
+            "InvalidParameterValue",
+            "项目不存在",
+        ),
+        Error::ProjectIdInvalid(_) => (
+            "InvalidProjectId.NotFound",
+            "InvalidParameterValue",
+            "项目ID无效",
+        ),
+        Error::DescriptionTooLong { .. } => {
+            ("InvalidParameterValue", "InvalidParameterValue", "描述过长")
+        }
+        Error::TagInvalid(_) | Error::TagResourceType(_) => {
+            ("InvalidParameterValue", "InvalidParameterValue", "标签无效")
+        }
+        Error::TagKeyReserved(_) => (
+            "FailedOperation.TagKeyReserved",
+            "InvalidParameterValue",
+            "标签键为系统预留",
+        ),
+        Error::TooManyTags { .. } => (
+            "LimitExceeded.TagResourceQuota",
+            "InvalidParameterValue.LimitExceeded",
+            "标签数量超过限制",
+        ),
+        Error::PublicKeyMalformed(_) => (
+            "InvalidPublicKey.Malformed",
+            "InvalidParameterValue.KeyPairPublicKeyMalformed",
+            "公钥格式错误",
+        ),
+        Error::DuplicateName(_) => (
+            "InvalidKeyPairName.Duplicate",
+            "InvalidParameterValue.DuplicateParameterValue",
+            "密钥对名称已存在",
+        ),
+        Error::DuplicatePublicKey { .. } => (
+            "InvalidPublicKey.Duplicate",
+            "InvalidParameterValue.KeyPairPublicKeyDuplicated",
+            "公钥已存在",
+        ),
+        Error::QuotaExceeded { .. } => (
+            "InvalidKeyPair.LimitExceeded",
+            "LimitExceeded.KeyPairLimitExceeded",
+            "密钥对数量超过限制",
+        ),
+        Error::KeyPairNotFound(_) => (
+            "InvalidKeyPairId.NotFound",
+            "ResourceNotFound.KeyIdNotFound",
+            "密钥对不存在",
+        ),
+        Error::KeyPairInUse { .. } => (
+            "InvalidParameterValue.KeyPairNotSupported",
+            "ResourceInUse.KeyPairInUse",
+            "密钥对已绑定实例，无法删除",
+        ),
+        Error::AlreadyAssociated { .. } => (
+            "InvalidParameterValue",
+            "UnsupportedOperation.KeyPairBindDuplicate",
+            "密钥对已绑定该实例",
+        ),
+        Error::NotAssociated { .. } => (
+            "InvalidParameterValue",
+            "UnsupportedOperation.KeyPairNotBoundToInstance",
+            "密钥对未绑定该实例",
+        ),
+        Error::IdsWithFilters => (
+            "InvalidParameterCombination",
+            "InvalidParameter.ParameterConflict",
+            "KeyIds 与 Filters 不能同时指定",
+        ),
+        Error::LimitOutOfRange { .. } => (
+            "InvalidParameterValueLimit",
+            "InvalidParameterValue.OutOfRange",
+            "Limit 取值超出范围",
+        ),
+        Error::OffsetNegative(_) => (
+            "InvalidParameterValueOffset",
+            "InvalidParameterValue.Negative",
+            "Offset 不能为负数",
+        ),
+        Error::UnknownFilter { .. } | Error::EmptyFilter(_) | Error::InvalidFilterValue { .. } => (
+            "InvalidFilter",
+            "InvalidParameter.InvalidFilter",
+            "过滤条件无效",
+        ),
+        Error::TooManyFilters { .. } => (
+            "InvalidParameterValue.LimitExceeded",
+            "InvalidParameterValue.LimitExceeded",
+            "过滤条件数量超过限制",
+        ),
+        Error::TooManyFilterValues { .. } => (
+            "InvalidFilterValue.LimitExceeded",
+            "InvalidParameterValue.LimitExceeded",
+            "过滤值数量超过限制",
+        ),
+        Error::TooManyIds { .. } => (
+            "InvalidParameterValue.LimitExceeded",
+            "InvalidParameterValue.LimitExceeded",
+            "ID 数量超过限制",
+        ),
+        Error::NoIds(_) | Error::NothingToModify => {
+            ("MissingParameter", "MissingParameter", "缺少参数")
+        }
+        Error::DuplicateId { .. } => (
+            "InvalidParameterValue",
+            "InvalidParameterValue.Duplicated",
+            "参数值重复",
+        ),
+        Error::InvalidUsername(_) => (
+            "InvalidParameterValue",
+            "InvalidParameterValue",
+            "用户名无效",
+        ),
+        Error::UnsupportedAction { .. } => ("InvalidAction", "InvalidAction", "接口不存在"),
+        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => {
+            let internal = ApiError::internal(product).code;
+            (internal, internal, "内部错误")
+        }
+        // A variant added to the core later is an internal error until mapped here.
+        _ => {
+            let internal = ApiError::internal(product).code;
+            (internal, internal, "内部错误")
+        }
+    };
+    match product {
+        Product::Cvm => (cvm, zh),
+        Product::Lighthouse => (lighthouse, zh),
+    }
+}
+
+/// Whether the error hides internals (its detail goes to the log, not the caller).
+pub fn is_internal(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_)
+    )
+}
+
+/// The answer for a domain error.
+pub fn from_domain(err: &Error, product: Product) -> ApiError {
+    if is_internal(err) {
+        return ApiError::internal(product);
+    }
+    let (code, zh) = code_for(err, product);
+    ApiError::new(code, zh, err.to_string())
+}

@@ -1,0 +1,378 @@
+//! Request parameters: flattened form/query pairs (`Filters.0.Values.1=x`) are rebuilt into
+//! the same JSON object a TC3 POST body carries, so one set of typed extractors serves
+//! both encodings. Integers may arrive as JSON strings (`"ProjectId": "0"`), and form
+//! values are always text.
+
+use crate::error::ApiError;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The parameters of one request.
+pub type Params = Map<String, Value>;
+
+/// Deepest nesting a flattened name may have (`TagSpecification.0.Tags.0.Key` is 5).
+const MAX_DEPTH: usize = 6;
+/// Largest list index a flattened name may use.
+const MAX_INDEX: usize = 10_000;
+
+enum Node {
+    Leaf(String),
+    Object(BTreeMap<String, Node>),
+    List(BTreeMap<usize, Node>),
+}
+
+/// Rebuilds nested parameters from flattened `name=value` pairs.
+pub fn unflatten<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Params, ApiError> {
+    let mut root: BTreeMap<String, Node> = BTreeMap::new();
+    for (name, value) in pairs {
+        let segments: Vec<&str> = name.split('.').collect();
+        if segments.len() > MAX_DEPTH || segments.iter().any(|s| s.is_empty()) {
+            return Err(ApiError::invalid(format!(
+                "parameter name `{name}` is malformed"
+            )));
+        }
+        let (first, rest) = segments
+            .split_first()
+            .expect("split yields at least one segment");
+        let slot = root.entry((*first).to_owned());
+        let node = match slot {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => v.insert(empty_for(rest.first())),
+        };
+        insert(node, rest, name, value)?;
+    }
+    root.into_iter()
+        .map(|(k, n)| to_value(n, &k).map(|v| (k, v)))
+        .collect()
+}
+
+fn empty_for(next: Option<&&str>) -> Node {
+    match next {
+        None => Node::Leaf(String::new()),
+        Some(s) if s.bytes().all(|b| b.is_ascii_digit()) => Node::List(BTreeMap::new()),
+        Some(_) => Node::Object(BTreeMap::new()),
+    }
+}
+
+fn insert(node: &mut Node, rest: &[&str], name: &str, value: &str) -> Result<(), ApiError> {
+    let conflict = || {
+        ApiError::invalid(format!(
+            "parameter `{name}` conflicts with another parameter of the same name"
+        ))
+    };
+    let Some((seg, tail)) = rest.split_first() else {
+        return match node {
+            Node::Leaf(v) if v.is_empty() => {
+                *v = value.to_owned();
+                Ok(())
+            }
+            _ => Err(conflict()),
+        };
+    };
+    let child = match node {
+        Node::List(items) => {
+            let index: usize = seg.parse().map_err(|_| conflict())?;
+            if index > MAX_INDEX {
+                return Err(ApiError::invalid(format!(
+                    "parameter `{name}` has a list index over {MAX_INDEX}"
+                )));
+            }
+            items
+                .entry(index)
+                .or_insert_with(|| empty_for(tail.first()))
+        }
+        Node::Object(fields) => {
+            if seg.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(conflict());
+            }
+            fields
+                .entry((*seg).to_owned())
+                .or_insert_with(|| empty_for(tail.first()))
+        }
+        Node::Leaf(_) => return Err(conflict()),
+    };
+    insert(child, tail, name, value)
+}
+
+fn to_value(node: Node, path: &str) -> Result<Value, ApiError> {
+    Ok(match node {
+        Node::Leaf(s) => Value::String(s),
+        Node::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, n)| {
+                    let p = format!("{path}.{k}");
+                    to_value(n, &p).map(|v| (k, v))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Node::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (expected, (index, n)) in items.into_iter().enumerate() {
+                if index != expected {
+                    return Err(ApiError::invalid(format!(
+                        "`{path}.{expected}` is missing: list indices must count up from 0"
+                    )));
+                }
+                out.push(to_value(n, &format!("{path}.{index}"))?);
+            }
+            Value::Array(out)
+        }
+    })
+}
+
+/// A JSON body as parameters: it must be one object.
+pub fn from_json(body: &[u8]) -> Result<Params, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Params::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(ApiError::invalid(format!(
+            "the request body must be a JSON object, not {}",
+            json_kind(&other)
+        ))),
+        Err(e) => Err(ApiError::invalid(format!(
+            "the request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads typed fields of one object (the request, or a nested structure), naming the
+/// full path in errors and refusing members that are not declared.
+pub struct Fields<'a> {
+    map: &'a Params,
+    path: String,
+}
+
+impl<'a> Fields<'a> {
+    /// The top-level parameters of `action`, refusing any not in `allowed`.
+    pub fn new(map: &'a Params, action: &str, allowed: &[&str]) -> Result<Self, ApiError> {
+        Self::at(map, "", action, allowed)
+    }
+
+    fn at(map: &'a Params, path: &str, action: &str, allowed: &[&str]) -> Result<Self, ApiError> {
+        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(ApiError::unknown(&join(path, unknown), action));
+        }
+        Ok(Fields {
+            map,
+            path: path.to_owned(),
+        })
+    }
+
+    fn name(&self, field: &str) -> String {
+        join(&self.path, field)
+    }
+
+    fn get(&self, field: &str) -> Option<&'a Value> {
+        self.map.get(field).filter(|v| !v.is_null())
+    }
+
+    /// A string field.
+    pub fn string(&self, field: &str) -> Result<Option<String>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(wrong_type(&self.name(field), "a string", other)),
+        }
+    }
+
+    /// A required string field.
+    pub fn required_string(&self, field: &str) -> Result<String, ApiError> {
+        self.string(field)?
+            .ok_or_else(|| ApiError::missing(&self.name(field)))
+    }
+
+    /// An integer field; a string holding a decimal integer is accepted.
+    pub fn integer(&self, field: &str) -> Result<Option<i64>, ApiError> {
+        let name = self.name(field);
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| out_of_range(&name, n)),
+            Some(Value::String(s)) => {
+                s.trim().parse::<i64>().map(Some).map_err(|_| {
+                    ApiError::invalid(format!("`{name}` must be an integer, got {s:?}"))
+                })
+            }
+            Some(other) => Err(wrong_type(&name, "an integer", other)),
+        }
+    }
+
+    /// A required integer field.
+    pub fn required_integer(&self, field: &str) -> Result<i64, ApiError> {
+        self.integer(field)?
+            .ok_or_else(|| ApiError::missing(&self.name(field)))
+    }
+
+    /// A boolean field; `true`/`false` text in any case is accepted (Python sends `True`).
+    pub fn boolean(&self, field: &str) -> Result<Option<bool>, ApiError> {
+        let name = self.name(field);
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(other) => Err(wrong_type(&name, "a boolean", other)),
+        }
+    }
+
+    /// A list of strings.
+    pub fn strings(&self, field: &str) -> Result<Option<Vec<String>>, ApiError> {
+        let name = self.name(field);
+        let Some(items) = self.list(field)? else {
+            return Ok(None);
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(wrong_type(&format!("{name}.{i}"), "a string", other)),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    /// A required list of strings.
+    pub fn required_strings(&self, field: &str) -> Result<Vec<String>, ApiError> {
+        self.strings(field)?
+            .ok_or_else(|| ApiError::missing(&self.name(field)))
+    }
+
+    fn list(&self, field: &str) -> Result<Option<&'a Vec<Value>>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Array(items)) => Ok(Some(items)),
+            Some(other) => Err(wrong_type(&self.name(field), "a list", other)),
+        }
+    }
+
+    /// A list of structures, each read with `allowed` members by `read`.
+    pub fn structs<T>(
+        &self,
+        field: &str,
+        action: &str,
+        allowed: &[&str],
+        read: impl Fn(&Fields<'a>) -> Result<T, ApiError>,
+    ) -> Result<Option<Vec<T>>, ApiError> {
+        let name = self.name(field);
+        let Some(items) = self.list(field)? else {
+            return Ok(None);
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let path = format!("{name}.{i}");
+                match v {
+                    Value::Object(map) => read(&Fields::at(map, &path, action, allowed)?),
+                    other => Err(wrong_type(&path, "a structure", other)),
+                }
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn wrong_type(name: &str, want: &str, got: &Value) -> ApiError {
+    ApiError::invalid(format!("`{name}` must be {want}, not {}", json_kind(got)))
+}
+
+fn out_of_range(name: &str, n: &serde_json::Number) -> ApiError {
+    ApiError::invalid(format!("`{name}` must be a 64-bit integer, got {n}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flat(pairs: &[(&str, &str)]) -> Result<Value, ApiError> {
+        unflatten(pairs.iter().copied()).map(Value::Object)
+    }
+
+    #[test]
+    fn flattened_names_rebuild_the_json_shape() {
+        let v = flat(&[
+            ("KeyIds.0", "skey-1"),
+            ("KeyIds.1", "skey-2"),
+            ("Filters.0.Name", "key-name"),
+            ("Filters.0.Values.0", "a"),
+            ("Filters.0.Values.1", "b"),
+            ("TagSpecification.0.ResourceType", "keypair"),
+            ("TagSpecification.0.Tags.0.Key", "k"),
+            ("TagSpecification.0.Tags.0.Value", "v"),
+            ("Limit", "20"),
+        ])
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "KeyIds": ["skey-1", "skey-2"],
+                "Filters": [{"Name": "key-name", "Values": ["a", "b"]}],
+                "TagSpecification": [{"ResourceType": "keypair", "Tags": [{"Key": "k", "Value": "v"}]}],
+                "Limit": "20"
+            })
+        );
+    }
+
+    #[test]
+    fn gaps_and_conflicts_are_refused() {
+        assert!(flat(&[("KeyIds.1", "x")])
+            .unwrap_err()
+            .en
+            .contains("KeyIds.0"));
+        assert!(flat(&[("KeyIds", "x"), ("KeyIds.0", "y")]).is_err());
+        assert!(flat(&[("KeyIds.0", "x"), ("KeyIds.0", "y")]).is_err());
+        assert!(flat(&[("A..B", "x")]).is_err());
+        assert!(flat(&[("KeyIds.99999", "x")]).is_err());
+        assert!(flat(&[("a.b.c.d.e.f.g", "x")]).is_err());
+    }
+
+    #[test]
+    fn typed_fields() {
+        let v = json!({"ProjectId": "0", "Limit": 5, "Flag": "True", "Name": 3, "Ids": ["a", 1]});
+        let map = v.as_object().unwrap();
+        let f = Fields::new(map, "X", &["ProjectId", "Limit", "Flag", "Name", "Ids"]).unwrap();
+        assert_eq!(f.integer("ProjectId").unwrap(), Some(0));
+        assert_eq!(f.integer("Limit").unwrap(), Some(5));
+        assert_eq!(f.boolean("Flag").unwrap(), Some(true));
+        assert_eq!(f.string("Name").unwrap_err().code, "InvalidParameter");
+        assert!(f.strings("Ids").unwrap_err().en.contains("Ids.1"));
+        assert_eq!(
+            f.required_string("Missing").unwrap_err().code,
+            "MissingParameter"
+        );
+        let e = Fields::new(map, "X", &["ProjectId"]).err().unwrap();
+        assert_eq!(e.code, "UnknownParameter");
+    }
+
+    #[test]
+    fn json_bodies_must_be_objects() {
+        assert_eq!(from_json(b"[1]").unwrap_err().code, "InvalidParameter");
+        assert!(from_json(b"{").unwrap_err().en.contains("not valid JSON"));
+        assert!(from_json(b"  ").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,168 @@
+//! Store URLs — `memory`, `sqlite:PATH`, `sqlite::memory:`, `postgres://…` — and the one
+//! function that opens the store a URL names.
+
+use keypair_core::KeyPairStore;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// Where key pairs are kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `memory`: in this process only, gone at exit.
+    Memory,
+    /// `sqlite::memory:`: SQLite in memory, gone at exit.
+    SqliteMemory,
+    /// `sqlite:PATH`: a SQLite file, created if missing.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`: a PostgreSQL database.
+    Postgres(String),
+}
+
+/// A string that is not a store URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid store URL {given:?}: {reason}; use `memory`, `sqlite:PATH`, `sqlite::memory:` or `postgres://user:password@host:port/database`")]
+pub struct InvalidStoreUrl {
+    /// What was given (with any password hidden).
+    pub given: String,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenStoreError {
+    /// The SQLite file could not be opened or migrated.
+    #[error(transparent)]
+    Sqlite(#[from] keypair_sqlite::OpenError),
+    /// The PostgreSQL database could not be reached or migrated.
+    #[error(transparent)]
+    Postgres(#[from] keypair_postgres::ConnectError),
+}
+
+impl FromStr for StoreUrl {
+    type Err = InvalidStoreUrl;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = |reason| InvalidStoreUrl {
+            given: redact(s),
+            reason,
+        };
+        if s == "memory" {
+            return Ok(StoreUrl::Memory);
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(StoreUrl::Postgres(s.to_owned()));
+        }
+        if let Some(rest) = s.strip_prefix("sqlite:") {
+            if rest == ":memory:" {
+                return Ok(StoreUrl::SqliteMemory);
+            }
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(invalid("the SQLite path is empty"));
+            }
+            return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
+        }
+        Err(invalid("unknown scheme"))
+    }
+}
+
+/// The URL with any password replaced by `***`, for logs and messages.
+fn redact(s: &str) -> String {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return s.to_owned();
+    };
+    let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            let slash = if rest.contains('/') { "/" } else { "" };
+            format!("{scheme}://{hidden}@{host}{slash}{tail}")
+        }
+        None => s.to_owned(),
+    }
+}
+
+impl fmt::Display for StoreUrl {
+    /// The URL as a user wrote it, password hidden.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreUrl::Memory => f.write_str("memory"),
+            StoreUrl::SqliteMemory => f.write_str("sqlite::memory:"),
+            StoreUrl::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            StoreUrl::Postgres(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
+impl fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoreUrl({self})")
+    }
+}
+
+impl StoreUrl {
+    /// Opens the store this URL names, applying schema migrations.
+    pub async fn open(&self) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
+        Ok(match self {
+            StoreUrl::Memory => Arc::new(keypair_memory::MemoryStore::new()),
+            StoreUrl::SqliteMemory => {
+                Arc::new(keypair_sqlite::SqliteStore::open_in_memory().await?)
+            }
+            StoreUrl::Sqlite(path) => Arc::new(keypair_sqlite::SqliteStore::open(path).await?),
+            StoreUrl::Postgres(url) => {
+                Arc::new(keypair_postgres::PostgresStore::connect(url).await?)
+            }
+        })
+    }
+
+    /// For a SQLite file, the directory it lives in (where the credentials file goes).
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        match self {
+            StoreUrl::Sqlite(p) => Some(p.parent().map(PathBuf::from).unwrap_or_default()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!("memory".parse(), Ok(StoreUrl::Memory));
+        assert_eq!("sqlite::memory:".parse(), Ok(StoreUrl::SqliteMemory));
+        assert_eq!(
+            "sqlite:keypaird.db".parse(),
+            Ok(StoreUrl::Sqlite("keypaird.db".into()))
+        );
+        assert_eq!(
+            "sqlite:///var/lib/k.db".parse(),
+            Ok(StoreUrl::Sqlite("/var/lib/k.db".into()))
+        );
+        let pg = "postgres://u:secret@db:5432/keys";
+        assert_eq!(pg.parse(), Ok(StoreUrl::Postgres(pg.into())));
+        assert!("postgresql://db/keys".parse::<StoreUrl>().is_ok());
+    }
+
+    #[test]
+    fn rejects_nonsense_without_leaking_passwords() {
+        let e = "mysql://u:secret@db/keys".parse::<StoreUrl>().unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+        assert!(e.to_string().contains("sqlite:PATH"), "{e}");
+        assert!("sqlite:".parse::<StoreUrl>().is_err());
+        assert!("".parse::<StoreUrl>().is_err());
+        let url: StoreUrl = "postgres://u:secret@db:5432/keys".parse().unwrap();
+        assert_eq!(url.to_string(), "postgres://u:***@db:5432/keys");
+        assert!(!format!("{url:?}").contains("secret"));
+    }
+}
