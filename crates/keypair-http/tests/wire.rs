@@ -689,10 +689,7 @@ async fn dispatch_and_business_error_codes_per_product() {
                 json!({"KeyName": name, "PublicKey": SEED_KEY}),
             )
             .await;
-        assert_eq!(
-            code(&r),
-            format!("InvalidParameterValue.{cvm}")
-        );
+        assert_eq!(code(&r), format!("InvalidParameterValue.{cvm}"));
     }
     assert_eq!(
         code(

@@ -1,0 +1,362 @@
+//! The configuration file (TOML), the generated credentials file, and their validation.
+//! Unknown keys, repeated SecretIds and invalid values stop the start with a message that
+//! names the file, the key and the problem.
+
+use keypair_core::{AccountId, ProjectId};
+use keypair_http::{Credential, Credentials};
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The credentials file written on first start when no account is configured.
+pub const CREDENTIALS_FILE: &str = "keypaird-credentials.toml";
+
+/// Everything `keypaird serve` can be told in its file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: Option<String>,
+    /// Store URL.
+    pub store: Option<String>,
+    /// Quotas, rates, sizes.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Accounts and their credentials.
+    #[serde(default)]
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Key pairs per account and product (default 5000).
+    pub key_pairs_per_account: Option<u32>,
+    /// Requests per second per account and action for every CVM action (default: the
+    /// spec's per-action rates; 0 disables).
+    pub cvm_requests_per_second: Option<u32>,
+    /// The same for Lighthouse.
+    pub lighthouse_requests_per_second: Option<u32>,
+    /// Largest request body in bytes (default 1 MiB).
+    pub body_limit_bytes: Option<usize>,
+}
+
+/// `[[accounts]]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The account id (Tencent UIN style).
+    pub id: String,
+    /// CVM projects besides 0, which always exists.
+    #[serde(default)]
+    pub projects: Vec<i64>,
+    /// The account's API credentials.
+    pub credentials: Vec<CredentialConfig>,
+}
+
+/// One `{ secret_id, secret_key }`.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialConfig {
+    /// The SecretId.
+    pub secret_id: String,
+    /// The SecretKey.
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for CredentialConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialConfig")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A configuration problem, always naming the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {problem}")]
+pub struct ConfigError {
+    /// The file.
+    pub file: String,
+    /// The key and what is wrong with it.
+    pub problem: String,
+}
+
+fn problem(file: &Path, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        file: file.display().to_string(),
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            fs::read_to_string(path).map_err(|e| problem(path, format!("cannot be read: {e}")))?;
+        let config: Config = toml::from_str(&text)
+            .map_err(|e| problem(path, e.to_string().trim_end().to_owned()))?;
+        validate_accounts(path, &config.accounts)?;
+        Ok(config)
+    }
+}
+
+/// The accounts as the service needs them: credentials and each account's projects.
+pub struct Accounts {
+    /// Every credential.
+    pub credentials: Credentials,
+    /// (account, projects) pairs.
+    pub projects: Vec<(AccountId, Vec<ProjectId>)>,
+}
+
+/// Checks ids, projects and credentials, naming the offending key.
+pub fn validate_accounts(file: &Path, accounts: &[AccountConfig]) -> Result<Accounts, ConfigError> {
+    let mut list = Vec::new();
+    let mut projects = Vec::new();
+    let mut seen_ids = HashSet::new();
+    let mut seen_accounts = HashSet::new();
+    for (i, a) in accounts.iter().enumerate() {
+        let key = format!("accounts[{i}]");
+        let account =
+            AccountId::parse(&a.id).map_err(|e| problem(file, format!("{key}.id: {e}")))?;
+        if !seen_accounts.insert(a.id.clone()) {
+            return Err(problem(
+                file,
+                format!("{key}.id: account {} is configured more than once", a.id),
+            ));
+        }
+        let ps = a
+            .projects
+            .iter()
+            .enumerate()
+            .map(|(j, p)| {
+                ProjectId::parse(*p).map_err(|e| problem(file, format!("{key}.projects[{j}]: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if a.credentials.is_empty() {
+            return Err(problem(
+                file,
+                format!("{key}.credentials: an account needs at least one credential"),
+            ));
+        }
+        for (j, c) in a.credentials.iter().enumerate() {
+            let ckey = format!("{key}.credentials[{j}]");
+            if c.secret_id.trim().is_empty() || c.secret_id.contains(['/', ' ', ',']) {
+                return Err(problem(
+                    file,
+                    format!("{ckey}.secret_id: must be non-empty, without spaces, '/' or ','"),
+                ));
+            }
+            if c.secret_key.len() < 16 {
+                return Err(problem(
+                    file,
+                    format!("{ckey}.secret_key: must have at least 16 characters"),
+                ));
+            }
+            if !seen_ids.insert(c.secret_id.clone()) {
+                return Err(problem(
+                    file,
+                    format!(
+                        "{ckey}.secret_id: SecretId {} is configured more than once",
+                        c.secret_id
+                    ),
+                ));
+            }
+            list.push(Credential::new(
+                c.secret_id.clone(),
+                c.secret_key.clone(),
+                account.clone(),
+            ));
+        }
+        projects.push((account, ps));
+    }
+    let credentials = Credentials::new(list).map_err(|e| problem(file, e))?;
+    Ok(Accounts {
+        credentials,
+        projects,
+    })
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialsFile {
+    accounts: Vec<AccountConfig>,
+}
+
+/// What [`load_or_create_credentials`] did.
+pub enum CredentialsSource {
+    /// Read an existing file.
+    Loaded(PathBuf),
+    /// Generated a new account and wrote the file; the caller tells the user.
+    Created {
+        /// The file.
+        path: PathBuf,
+        /// The account.
+        account: String,
+        /// The new SecretId.
+        secret_id: String,
+    },
+}
+
+fn random_string(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| loop {
+            let b = (OsRng.next_u32() & 0xff) as u8;
+            if usize::from(b) < 248 {
+                break char::from(ALPHABET[usize::from(b) % ALPHABET.len()]);
+            }
+        })
+        .collect()
+}
+
+/// Reads `dir/keypaird-credentials.toml`, or creates it (mode 0600) with one new account
+/// and credential.
+pub fn load_or_create_credentials(
+    dir: &Path,
+) -> Result<(Vec<AccountConfig>, CredentialsSource), ConfigError> {
+    let path = dir.join(CREDENTIALS_FILE);
+    if path.exists() {
+        let mode = fs::metadata(&path)
+            .map_err(|e| problem(&path, e.to_string()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(file = %path.display(), mode = format!("{:o}", mode & 0o777), "the credentials file is readable by others; run chmod 600 on it");
+        }
+        let text = fs::read_to_string(&path)
+            .map_err(|e| problem(&path, format!("cannot be read: {e}")))?;
+        let file: CredentialsFile = toml::from_str(&text)
+            .map_err(|e| problem(&path, e.to_string().trim_end().to_owned()))?;
+        return Ok((file.accounts, CredentialsSource::Loaded(path)));
+    }
+    let account = format!(
+        "{}",
+        1_000_000_000 + u64::from(OsRng.next_u32()) % 1_000_000_000
+    );
+    let secret_id = format!("AKID{}", random_string(32));
+    let accounts = vec![AccountConfig {
+        id: account.clone(),
+        projects: vec![],
+        credentials: vec![CredentialConfig {
+            secret_id: secret_id.clone(),
+            secret_key: random_string(32),
+        }],
+    }];
+    let body = toml::to_string(&CredentialsFile {
+        accounts: accounts.clone(),
+    })
+    .map_err(|e| problem(&path, e.to_string()))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| problem(&path, format!("cannot be created: {e}")))?;
+    file.write_all(format!("# Generated by keypaird on first start. Keep it secret: it holds the SecretKey.\n{body}").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| problem(&path, format!("cannot be written: {e}")))?;
+    Ok((
+        accounts,
+        CredentialsSource::Created {
+            path,
+            account,
+            secret_id,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keypaird.toml");
+        fs::write(&path, text).unwrap();
+        Config::load(&path)
+    }
+
+    #[test]
+    fn the_documented_example_loads() {
+        let c = parse(
+            r#"
+listen = "127.0.0.1:8080"
+store = "sqlite:keypaird.db"
+[limits]
+key_pairs_per_account = 5000      # per account and product
+cvm_requests_per_second = 10
+lighthouse_requests_per_second = 20
+[[accounts]]
+id = "1250000001"
+projects = [0, 1001]             # 0 always exists
+credentials = [{ secret_id = "AKIDexample", secret_key = "0123456789abcdef0123" }]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.limits.key_pairs_per_account, Some(5000));
+        assert_eq!(c.accounts[0].projects, vec![0, 1001]);
+    }
+
+    #[test]
+    fn errors_name_the_file_the_key_and_the_problem() {
+        let e = parse("listen = \"x\"\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("keypaird.toml") && e.contains("bogus"), "{e}");
+        let e = parse("[limits]\nkey_pairs_per_account = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("key_pairs_per_account"), "{e}");
+        let dup = r#"
+[[accounts]]
+id = "1"
+credentials = [{ secret_id = "AKID1", secret_key = "0123456789abcdef" }]
+[[accounts]]
+id = "2"
+credentials = [{ secret_id = "AKID1", secret_key = "0123456789abcdef" }]
+"#;
+        let e = parse(dup).unwrap_err().to_string();
+        assert!(
+            e.contains("accounts[1].credentials[0].secret_id") && e.contains("more than once"),
+            "{e}"
+        );
+        let e = parse("[[accounts]]\nid = \"a b\"\ncredentials = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("accounts[0].id"), "{e}");
+        let short = "[[accounts]]\nid = \"1\"\ncredentials = [{ secret_id = \"A\", secret_key = \"short\" }]\n";
+        let e = parse(short).unwrap_err().to_string();
+        assert!(e.contains("secret_key") && !e.contains("short\""), "{e}");
+    }
+
+    #[test]
+    fn generated_credentials_are_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, src) = load_or_create_credentials(dir.path()).unwrap();
+        let CredentialsSource::Created {
+            path, secret_id, ..
+        } = src
+        else {
+            panic!("expected a new file")
+        };
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(first[0].credentials[0].secret_id, secret_id);
+        let (again, src) = load_or_create_credentials(dir.path()).unwrap();
+        assert!(matches!(src, CredentialsSource::Loaded(_)));
+        assert_eq!(
+            again[0].credentials[0].secret_key,
+            first[0].credentials[0].secret_key
+        );
+        assert!(validate_accounts(&path, &again).is_ok());
+    }
+}

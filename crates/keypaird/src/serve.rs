@@ -1,0 +1,173 @@
+//! `keypaird serve`: resolves flags over the config file over defaults, opens the store,
+//! builds the service and serves the API until SIGINT or SIGTERM, then finishes the
+//! requests in flight and closes the store.
+
+use crate::config::{self, Config, CredentialsSource};
+use crate::store_url::StoreUrl;
+use keypair_core::{KeyPairService, RsaKeyGenerator, StaticProjects};
+use keypair_http::{
+    router, AppState, HttpConfig, OffloadedKeyGenerator, RateLimits, DEFAULT_BODY_LIMIT,
+};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where `keypaird serve` listens by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The default store.
+pub const DEFAULT_STORE: &str = "sqlite:keypaird.db";
+
+/// Settings after flags, file and defaults are combined.
+#[derive(Debug, Default, Clone)]
+pub struct ServeOptions {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--store`.
+    pub store: Option<String>,
+}
+
+/// A start-up failure, with a message for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+fn err(e: impl std::fmt::Display) -> StartError {
+    StartError(e.to_string())
+}
+
+/// Runs the service until a shutdown signal.
+pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
+    let file = match &opts.config {
+        Some(path) => Config::load(path).map_err(err)?,
+        None => Config::default(),
+    };
+    let listen = opts
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let store_text = opts
+        .store
+        .or(file.store)
+        .unwrap_or_else(|| DEFAULT_STORE.to_owned());
+    let store_url: StoreUrl = store_text.parse().map_err(err)?;
+
+    let mut created = None;
+    let (account_configs, source_file) = if file.accounts.is_empty() {
+        let dir = store_url.sqlite_dir().unwrap_or_default();
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let (accounts, source) = config::load_or_create_credentials(&dir).map_err(err)?;
+        let path = match source {
+            CredentialsSource::Loaded(p) => p,
+            CredentialsSource::Created {
+                path,
+                account,
+                secret_id,
+            } => {
+                created = Some((account, secret_id));
+                path
+            }
+        };
+        (accounts, path)
+    } else {
+        (file.accounts, opts.config.clone().unwrap_or_default())
+    };
+    let accounts = config::validate_accounts(&source_file, &account_configs).map_err(err)?;
+
+    let store = store_url.open().await.map_err(err)?;
+    let projects = accounts
+        .projects
+        .into_iter()
+        .fold(StaticProjects::new(), |catalog, (account, ps)| {
+            catalog.with(account, ps)
+        });
+    let mut service = KeyPairService::builder(store)
+        .key_generator(Arc::new(OffloadedKeyGenerator::new(Arc::new(
+            RsaKeyGenerator::default(),
+        ))))
+        .projects(Arc::new(projects));
+    if let Some(q) = file.limits.key_pairs_per_account {
+        service = service.quota(q);
+    }
+    let http = HttpConfig {
+        body_limit: file.limits.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
+        rate_limits: RateLimits {
+            cvm: file.limits.cvm_requests_per_second,
+            lighthouse: file.limits.lighthouse_requests_per_second,
+        },
+    };
+    let state = AppState::new(service.build(), accounts.credentials, http);
+    let app = router(Arc::new(state));
+
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(err)?;
+    tracing::info!(%addr, store = %store_url, "keypaird started");
+    if let Some((account, secret_id)) = created {
+        announce_credentials(&source_file, &account, &secret_id, &addr.to_string());
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}").map_err(err)?;
+        out.flush().map_err(err)?;
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(err)?;
+    tracing::info!("keypaird stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM; stop with SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Tells the user (on stderr; stdout carries only the listening line) how to use the new
+/// credential. The SecretKey is not printed: the lines read it from the 0600 file.
+fn announce_credentials(path: &std::path::Path, account: &str, secret_id: &str, listen: &str) {
+    let file = path.display();
+    let endpoint = listen.replace("0.0.0.0", "127.0.0.1");
+    eprintln!(
+        "\
+keypaird: no account configured; created account {account} with SecretId {secret_id}.
+The SecretKey is in {file} (mode 0600). To use it:
+
+  export TENCENTCLOUD_SECRET_ID={secret_id}
+  export TENCENTCLOUD_SECRET_KEY=$(sed -n 's/^secret_key = \"\\(.*\\)\"$/\\1/p' {file})
+  export TENCENTCLOUD_REGION=ap-guangzhou
+
+  # tccli
+  tccli cvm DescribeKeyPairs --endpoint http://{endpoint}
+
+  # Python SDK
+  python3 -c 'import os; from tencentcloud.common import credential; \\
+from tencentcloud.common.profile.client_profile import ClientProfile; \\
+from tencentcloud.common.profile.http_profile import HttpProfile; \\
+from tencentcloud.cvm.v20170312 import cvm_client, models; \\
+c = cvm_client.CvmClient(credential.EnvironmentVariableCredential().get_credential(), \"ap-guangzhou\", \\
+ClientProfile(httpProfile=HttpProfile(endpoint=\"{endpoint}\", protocol=\"http\"))); \\
+print(c.DescribeKeyPairs(models.DescribeKeyPairsRequest()).to_json_string())'
+"
+    );
+}
