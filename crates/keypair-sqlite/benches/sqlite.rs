@@ -176,7 +176,45 @@ fn lookups(c: &mut Criterion) {
                 .expect("cleanup");
         }
     }
+    deep_offsets(&rt, &mut group);
     group.finish();
+}
+
+/// One scope at the default quota (5,000 CVM key pairs): the first page against the
+/// deepest one, which must step over 4,980 index entries.
+fn deep_offsets(
+    rt: &Runtime,
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-deep-scope-v1.db");
+    let _ = std::fs::remove_file(&path);
+    let store = rt.block_on(SqliteStore::open(&path)).expect("open");
+    let scope = Scope::new(account(999_999), Product::Cvm);
+    let batch: Vec<KeyPair> = (0..5000)
+        .map(|i| {
+            let mut kp = record(999_999, Product::Cvm, 0);
+            kp.id = id(Product::Cvm, 1_500_000_000 + i);
+            kp.name = KeyName::parse(&format!("deep_{i}")).expect("name");
+            kp.public_key = synthetic_public_key(1_500_000_000 + i, "deep");
+            kp.created_at = Timestamp::from_millis(1_700_000_000_000 + i as i64);
+            kp
+        })
+        .collect();
+    rt.block_on(store.bulk_insert(batch, 5000))
+        .expect("bulk insert");
+    for offset in [0u64, 4980] {
+        let q = Query {
+            filters: vec![],
+            offset,
+            limit: 20,
+        };
+        group.bench_function(BenchmarkId::new("describe_offset_in_5000", offset), |b| {
+            b.iter(|| {
+                let page = rt.block_on(store.query(&scope, &q)).expect("query");
+                assert_eq!(page.items.len(), 20);
+            })
+        });
+    }
 }
 
 criterion_group!(benches, lookups);
