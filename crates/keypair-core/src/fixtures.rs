@@ -1,15 +1,18 @@
 //! Cheap, deterministic test material: syntactically valid RSA public keys made from a
 //! seed in microseconds (no prime search), and key-pair records built from them. Shared
-//! by the conformance suite and the proptest strategies.
+//! by the conformance suite and the proptest strategies; and a fake key generator for
+//! tests of what surrounds generation.
 
 use crate::{
-    AccountId, Description, IdGenerator, KeyId, KeyName, KeyPair, Product, ProjectId, PublicKey,
-    RandomIds, Scope, Tags, Timestamp,
+    AccountId, Description, GeneratedKey, IdGenerator, KeyGenerator, KeyId, KeyName, KeyPair,
+    PrivateKeyPem, Product, ProjectId, PublicKey, RandomIds, Scope, Tags, Timestamp,
 };
+use async_trait::async_trait;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
 use ssh_key::public::{KeyData, RsaPublicKey};
 use ssh_key::Mpint;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A 2048-bit RSA public key whose modulus is pseudo-random from `seed`. It is a valid
 /// OpenSSH key (not a usable RSA key: the modulus is not a product of two primes), and
@@ -50,5 +53,31 @@ pub fn key_pair(scope: &Scope, name: &str, key_seed: u64, created_ms: i64) -> Ke
         created_at: Timestamp::from_millis(created_ms),
         tags: Tags::default(),
         associations: Vec::new(),
+    }
+}
+
+/// A key generator for tests of what surrounds generation (pools, wiring): every call
+/// returns a distinct synthetic public key at once, with a placeholder "private key" that
+/// names the same seed. Not RSA; never use it to serve keys.
+#[derive(Debug, Default)]
+pub struct FakeKeyGenerator {
+    next: AtomicU64,
+}
+
+impl FakeKeyGenerator {
+    /// How many keys it has made.
+    pub fn generated(&self) -> u64 {
+        self.next.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl KeyGenerator for FakeKeyGenerator {
+    async fn generate(&self) -> crate::Result<GeneratedKey> {
+        let seed = self.next.fetch_add(1, Ordering::SeqCst);
+        Ok(GeneratedKey {
+            public: synthetic_public_key(seed, "").key_data(),
+            private_pem: PrivateKeyPem::new(format!("FAKE PRIVATE KEY {seed}").into()),
+        })
     }
 }

@@ -46,6 +46,11 @@ impl KeyBits {
 pub struct PrivateKeyPem(Zeroizing<String>);
 
 impl PrivateKeyPem {
+    /// Wraps PEM text produced by a key generator.
+    pub fn new(pem: Zeroizing<String>) -> Self {
+        PrivateKeyPem(pem)
+    }
+
     /// The PEM text, to hand to the caller exactly once.
     pub fn expose(&self) -> &str {
         &self.0

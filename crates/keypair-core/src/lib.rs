@@ -7,7 +7,7 @@
 //! | port | what it does | implementations here |
 //! |---|---|---|
 //! | [`KeyPairStore`] | atomic storage of key pairs | `keypair-memory`, `keypair-sqlite`, `keypair-postgres` crates |
-//! | [`KeyGenerator`] | new RSA key pairs | [`RsaKeyGenerator`] |
+//! | [`KeyGenerator`] | new RSA key pairs | [`RsaKeyGenerator`], [`KeyPool`] (a pre-generating wrapper) |
 //! | [`IdGenerator`] | new key ids | [`RandomIds`], [`SequentialIds`] |
 //! | [`Clock`] | the time | [`SystemClock`], [`ManualClock`] |
 //! | [`ProjectCatalog`] | which CVM projects exist | [`DefaultProjectOnly`], [`StaticProjects`] |
@@ -25,6 +25,7 @@ mod keygen;
 mod model;
 mod name;
 mod openssh;
+mod pool;
 mod product;
 mod project;
 pub mod query;
@@ -46,6 +47,7 @@ pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGener
 pub use model::{Association, Change, KeyPair, Scope};
 pub use name::{Description, KeyName};
 pub use openssh::{Fingerprint, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
+pub use pool::{default_workers, KeyPool, PoolStats};
 pub use product::{Action, NameMatch, Product, ProductSpec, RepeatedBinding, UnknownProduct};
 pub use project::{DefaultProjectOnly, ProjectCatalog, StaticProjects};
 pub use query::{describe_order, Filter, Page, Query, RawFilter};

@@ -766,3 +766,35 @@ macro_rules! store_conformance {
         )*
     };
 }
+
+/// The conformance of a `KeyGenerator` backend: RSA-2048 by default, a PKCS#1 PEM private
+/// key whose public half is the public key, an encoding that parses back to the same
+/// fingerprint, and a new key on every call. Every backend runs this.
+pub async fn key_generator_conformance(generator: &dyn crate::KeyGenerator) {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    let first = generator.generate().await.expect("generate");
+    let second = generator.generate().await.expect("generate");
+    let encoded =
+        crate::PublicKey::from_key_data(first.public.clone(), "skey_conform").expect("encodes");
+    assert_eq!(encoded.bits(), 2048, "RSA-2048 by default");
+    let parsed = crate::PublicKey::parse_openssh(encoded.as_openssh()).expect("parses back");
+    assert_eq!(parsed.fingerprint(), encoded.fingerprint());
+    let pem = first.private_pem.expose();
+    assert!(
+        pem.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"),
+        "PKCS#1 PEM"
+    );
+    assert!(
+        pem.ends_with("-----END RSA PRIVATE KEY-----\n"),
+        "LF line ends and a final newline"
+    );
+    let private = rsa::RsaPrivateKey::from_pkcs1_pem(pem).expect("a valid PKCS#1 key");
+    let half =
+        ssh_key::public::RsaPublicKey::try_from(private.to_public_key()).expect("public half");
+    assert_eq!(
+        ssh_key::public::KeyData::Rsa(half),
+        first.public,
+        "the private key's public half is the public key"
+    );
+    assert_ne!(first.public, second.public, "every call makes a new key");
+}
