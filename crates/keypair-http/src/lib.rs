@@ -19,6 +19,7 @@ pub mod actions;
 pub mod auth;
 pub mod error;
 mod keygen;
+pub mod metrics;
 pub mod params;
 pub mod ratelimit;
 pub mod sign;
@@ -26,6 +27,7 @@ pub mod sign;
 pub use auth::{Credential, Credentials};
 pub use error::{ApiError, Language};
 pub use keygen::OffloadedKeyGenerator;
+pub use metrics::{MeteredStore, Metrics};
 pub use ratelimit::RateLimits;
 
 use auth::{Caller, NonceCache, Tc3Request};
@@ -68,6 +70,8 @@ pub struct HttpConfig {
     pub body_limit: usize,
     /// Request rates.
     pub rate_limits: RateLimits,
+    /// Whether `GET /metrics` is served.
+    pub metrics: bool,
 }
 
 impl Default for HttpConfig {
@@ -75,6 +79,7 @@ impl Default for HttpConfig {
         HttpConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             rate_limits: RateLimits::default(),
+            metrics: true,
         }
     }
 }
@@ -87,6 +92,7 @@ pub struct AppState {
     limiter: RateLimiter,
     nonces: NonceCache,
     clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -100,7 +106,14 @@ impl AppState {
             config,
             nonces: NonceCache::default(),
             clock: Arc::new(SystemClock),
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Records into `metrics` (share it with a [`MeteredStore`] and the key pool probe).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Uses `clock` for signature timestamps and rate limits (tests pin it).
@@ -110,13 +123,25 @@ impl AppState {
     }
 }
 
-/// The router: `/` for the API (GET and POST), `GET /healthz` without authentication.
+/// The router: `/` for the API (GET and POST); `GET /healthz` and, unless turned off,
+/// `GET /metrics` without authentication.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/", any(api))
-        .route("/healthz", get(healthz))
-        .fallback(other_path)
-        .with_state(state)
+        .route("/healthz", get(healthz));
+    if state.config.metrics {
+        router = router.route("/metrics", get(metrics_text));
+    }
+    router.fallback(other_path).with_state(state)
+}
+
+async fn metrics_text(State(st): State<Arc<AppState>>) -> Response {
+    let mut r = (StatusCode::OK, st.metrics.render()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
 }
 
 async fn healthz() -> Response {
@@ -136,6 +161,7 @@ async fn other_path(uri: Uri) -> Response {
 #[derive(Default)]
 struct Meta {
     action: Option<String>,
+    known_action: Option<Action>,
     product: Option<Product>,
     account: Option<String>,
     language: Language,
@@ -155,12 +181,19 @@ async fn api(
     };
     let result = handle(&st, &method, &uri, &headers, body, &mut meta).await;
     let code = result.as_ref().err().map_or("OK", |e| e.code);
+    let took = started.elapsed();
+    st.metrics.request(
+        meta.known_action,
+        meta.product.map_or("-", Product::as_str),
+        code,
+        took,
+    );
     tracing::info!(
         action = meta.action.as_deref().unwrap_or("-"),
         product = meta.product.map_or("-", Product::as_str),
         account = meta.account.as_deref().unwrap_or("-"),
         code,
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = took.as_secs_f64() * 1000.0,
         "request"
     );
     envelope(result, meta.language)
@@ -324,6 +357,7 @@ async fn handle(
             format!("{action} is not an action of {product} (Version {version})"),
         )
     })?;
+    meta.known_action = Some(action);
     if !st.limiter.admit(&caller.account, product, action, now_ms) {
         return Err(ApiError::new(
             "RequestLimitExceeded",

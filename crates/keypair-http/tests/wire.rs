@@ -871,6 +871,7 @@ async fn protocol_limits() {
     let w = wire_with(HttpConfig {
         body_limit: 1024,
         rate_limits: RateLimits::default(),
+        ..HttpConfig::default()
     });
     let put = Request::put("/").body(Body::empty()).unwrap();
     assert_eq!(code(&w.send(put).await), "UnsupportedProtocol");
@@ -1147,4 +1148,51 @@ fn every_domain_error_maps_to_a_spec_code_for_each_product() {
         !internal.en.contains("disk") && !internal.zh.contains("disk"),
         "internals are not sent"
     );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_can_be_turned_off() {
+    let w = wire();
+    w.call(CVM, "DescribeKeyPairs", json!({})).await;
+    w.call(CVM, "DescribeKeyPairs", json!({"Limit": 0})).await;
+    let resp = w
+        .app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "no authentication");
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(
+            r#"keypair_requests_total{action="DescribeKeyPairs",product="cvm",code="OK"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"code="InvalidParameterValueLimit"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "keypair_request_duration_seconds_count{action=\"DescribeKeyPairs\",product=\"cvm\"} 2"
+        ),
+        "{text}"
+    );
+    let off = wire_with(HttpConfig {
+        metrics: false,
+        ..HttpConfig::default()
+    });
+    let r = off
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(code(&r), "UnsupportedProtocol");
 }

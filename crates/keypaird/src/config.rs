@@ -26,9 +26,57 @@ pub struct Config {
     /// Quotas, rates, sizes.
     #[serde(default)]
     pub limits: Limits,
+    /// Key generation.
+    #[serde(default)]
+    pub keygen: KeygenConfig,
+    /// The metrics endpoint.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// Accounts and their credentials.
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
+}
+
+/// Which RSA implementation generates keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyBackend {
+    /// The pure-Rust `rsa` crate.
+    Rsa,
+    /// AWS-LC through `aws-lc-rs` (the default when built with the `aws-lc` feature).
+    AwsLc,
+}
+
+/// `[keygen]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeygenConfig {
+    /// `rsa` or `aws-lc`.
+    pub backend: Option<KeyBackend>,
+    /// Pre-generated keys kept ready (default 64; 0 disables the pool).
+    pub pool_size: Option<usize>,
+    /// Threads generating keys, which is also the most generations at once (default:
+    /// one per core less one, at least one).
+    pub workers: Option<usize>,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics` (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { enabled: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[limits]`.

@@ -27,6 +27,9 @@ enum Command {
         /// Store URL: `memory`, `sqlite:PATH`, `sqlite::memory:` or `postgres://…`.
         #[arg(long)]
         store: Option<String>,
+        /// Key generation backend (overrides `[keygen] backend`).
+        #[arg(long, value_enum)]
+        key_backend: Option<keypaird::config::KeyBackend>,
         /// Log format on stderr.
         #[arg(long, value_enum, default_value_t = LogFormat::Human)]
         log_format: LogFormat,
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         config,
         listen,
         store,
+        key_backend,
         log_format,
     } = cli.command;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         config,
         listen,
         store,
+        key_backend,
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

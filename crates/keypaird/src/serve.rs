@@ -2,11 +2,14 @@
 //! builds the service and serves the API until SIGINT or SIGTERM, then finishes the
 //! requests in flight and closes the store.
 
-use crate::config::{self, Config, CredentialsSource};
+use crate::config::{self, Config, CredentialsSource, KeyBackend};
 use crate::store_url::StoreUrl;
-use keypair_core::{KeyPairService, RsaKeyGenerator, StaticProjects};
+use keypair_core::{
+    default_workers, KeyGenerator, KeyPairService, KeyPool, RsaKeyGenerator, StaticProjects,
+};
 use keypair_http::{
-    router, AppState, HttpConfig, OffloadedKeyGenerator, RateLimits, DEFAULT_BODY_LIMIT,
+    router, AppState, HttpConfig, MeteredStore, Metrics, OffloadedKeyGenerator, RateLimits,
+    DEFAULT_BODY_LIMIT,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,6 +29,33 @@ pub struct ServeOptions {
     pub listen: Option<String>,
     /// `--store`.
     pub store: Option<String>,
+    /// `--key-backend`.
+    pub key_backend: Option<KeyBackend>,
+}
+
+/// Default number of pre-generated keys.
+pub const DEFAULT_POOL_SIZE: usize = 64;
+
+/// The generator a backend name stands for.
+pub fn key_generator(backend: KeyBackend) -> Result<Arc<dyn KeyGenerator>, StartError> {
+    match backend {
+        KeyBackend::Rsa => Ok(Arc::new(RsaKeyGenerator::default())),
+        #[cfg(feature = "aws-lc")]
+        KeyBackend::AwsLc => Ok(Arc::new(keypair_awslc::AwsLcKeyGenerator::default())),
+        #[cfg(not(feature = "aws-lc"))]
+        KeyBackend::AwsLc => Err(StartError(
+            "key backend aws-lc: this keypaird was built without the `aws-lc` feature; use backend = \"rsa\"".into(),
+        )),
+    }
+}
+
+/// The backend used when none is configured.
+pub fn default_backend() -> KeyBackend {
+    if cfg!(feature = "aws-lc") {
+        KeyBackend::AwsLc
+    } else {
+        KeyBackend::Rsa
+    }
 }
 
 /// A start-up failure, with a message for the user.
@@ -79,7 +109,21 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     };
     let accounts = config::validate_accounts(&source_file, &account_configs).map_err(err)?;
 
-    let store = store_url.open().await.map_err(err)?;
+    let backend = opts
+        .key_backend
+        .or(file.keygen.backend)
+        .unwrap_or_else(default_backend);
+    let pool = Arc::new(KeyPool::new(
+        key_generator(backend)?,
+        file.keygen.pool_size.unwrap_or(DEFAULT_POOL_SIZE),
+        file.keygen.workers.unwrap_or_else(default_workers),
+    ));
+    let probe = pool.clone();
+    let metrics = Arc::new(Metrics::new().with_pool(move || probe.stats()));
+    let store = Arc::new(MeteredStore::new(
+        store_url.open().await.map_err(err)?,
+        metrics.clone(),
+    ));
     let projects = accounts
         .projects
         .into_iter()
@@ -100,15 +144,23 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
             cvm: file.limits.cvm_requests_per_second,
             lighthouse: file.limits.lighthouse_requests_per_second,
         },
+        metrics: file.metrics.enabled,
     };
-    let state = AppState::new(service.build(), accounts.credentials, http);
+    let state = AppState::new(service.build(), accounts.credentials, http).with_metrics(metrics);
     let app = router(Arc::new(state));
 
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener.local_addr().map_err(err)?;
-    tracing::info!(%addr, store = %store_url, "keypaird started");
+    tracing::info!(
+        %addr,
+        store = %store_url,
+        key_backend = ?backend,
+        pool_size = pool.stats().capacity,
+        max_unissued_private_keys = pool.max_unissued_keys(),
+        "keypaird started"
+    );
     if let Some((account, secret_id)) = created {
         announce_credentials(&source_file, &account, &secret_id, &addr.to_string());
     }
