@@ -33,7 +33,7 @@ mod service;
 mod store;
 mod tag;
 
-#[cfg(any(test, feature = "testkit", feature = "proptest"))]
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 #[cfg(feature = "proptest")]
 pub mod strategies;

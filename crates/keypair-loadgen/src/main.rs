@@ -1,0 +1,527 @@
+//! `keypair-loadgen`: drives keypaird with TC3-signed requests over keep-alive
+//! connections and reports throughput, latency percentiles (HDR histogram) and error-code
+//! counts; or bulk-prepares a store (`--seed-keys`).
+//!
+//! Every DescribeKeyPairs run is followed by a `healthz` run with the same concurrency and
+//! duration in the same process, so the report carries the ratio to the bare HTTP round
+//! trip of this machine at that moment.
+
+use clap::{Parser, ValueEnum};
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use keypair_core::fixtures::synthetic_public_key;
+use keypair_core::{
+    AccountId, Description, IdGenerator, KeyName, KeyPair, Product, ProjectId, RandomIds, Tags,
+    Timestamp,
+};
+use keypair_http::sign::{self, CanonicalRequest};
+use keypaird::store_url::StoreUrl;
+use rand_core::{OsRng, RngCore};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LoadAction {
+    #[value(name = "CreateKeyPair")]
+    Create,
+    #[value(name = "ImportKeyPair")]
+    Import,
+    #[value(name = "DescribeKeyPairs")]
+    Describe,
+    #[value(name = "healthz")]
+    Healthz,
+    /// 75% DescribeKeyPairs, 20% ImportKeyPair, 5% CreateKeyPair.
+    #[value(name = "mixed")]
+    Mixed,
+}
+
+/// Load generator for keypaird.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Server address (host:port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    endpoint: String,
+    /// SecretId to sign with (or TENCENTCLOUD_SECRET_ID).
+    #[arg(long, env = "TENCENTCLOUD_SECRET_ID", default_value = "")]
+    secret_id: String,
+    /// SecretKey to sign with (or TENCENTCLOUD_SECRET_KEY).
+    #[arg(
+        long,
+        env = "TENCENTCLOUD_SECRET_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    secret_key: String,
+    /// Product whose API is driven.
+    #[arg(long, default_value = "cvm")]
+    product: String,
+    /// What to send.
+    #[arg(long, value_enum, default_value = "DescribeKeyPairs")]
+    action: LoadAction,
+    /// Connections, each with one request in flight.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// How long to run: `10s`, `500ms`, `2m`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// DescribeKeyPairs page size.
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
+    /// Stop after this many requests in all (instead of at `--duration`).
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Measure the single-thread key generation rate of a backend for `--duration`
+    /// (no server involved) and exit.
+    #[arg(long, value_enum)]
+    keygen_rate: Option<keypaird::config::KeyBackend>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Seed mode: bulk-insert this many key pairs into `--store` and exit.
+    #[arg(long)]
+    seed_keys: Option<u64>,
+    /// Seed mode: spread the key pairs over this many accounts (`1300000000`, `1300000001`, …).
+    #[arg(long, default_value_t = 1)]
+    seed_accounts: u64,
+    /// Seed mode: the store URL (as keypaird takes it).
+    #[arg(long)]
+    store: Option<String>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("bad duration unit in {s:?}; use ms, s or m")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The first seeded account id.
+const SEED_ACCOUNT_BASE: u64 = 1_300_000_000;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("keypair-loadgen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = if let Some(n) = args.seed_keys {
+        rt.block_on(seed(&args, n))
+    } else if let Some(backend) = args.keygen_rate {
+        keygen_rate(&args, backend)
+    } else {
+        rt.block_on(load(&args))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keypair-loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Bulk-prepares a store: `n` CVM key pairs over the seed accounts, newest last.
+async fn seed(args: &Args, n: u64) -> Result<(), String> {
+    let url: StoreUrl = args
+        .store
+        .as_deref()
+        .ok_or("--seed-keys needs --store")?
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let accounts = args.seed_accounts.max(1);
+    let per_account = n.div_ceil(accounts);
+    let started = Instant::now();
+    let base = OsRng.next_u64() >> 16;
+    let record = |i: u64| -> KeyPair {
+        let a = i % accounts;
+        let id = RandomIds.next_id(Product::Cvm);
+        KeyPair {
+            public_key: synthetic_public_key(base + i, &id.key_comment()),
+            id,
+            account: AccountId::parse(&(SEED_ACCOUNT_BASE + a).to_string())
+                .expect("numeric account"),
+            name: KeyName::parse(&format!("seed_{}_{}", i / accounts, base % 100_000))
+                .expect("name"),
+            project: ProjectId::DEFAULT,
+            description: Description::default(),
+            created_at: Timestamp::from_millis(1_700_000_000_000 + i as i64),
+            tags: Tags::default(),
+            associations: Vec::new(),
+        }
+    };
+    const BATCH: u64 = 20_000;
+    match &url {
+        StoreUrl::Sqlite(path) => {
+            let store = keypair_sqlite::SqliteStore::open(path)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut i = 0;
+            while i < n {
+                let end = (i + BATCH).min(n);
+                store
+                    .bulk_insert((i..end).map(record).collect(), u32::MAX)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                i = end;
+                eprintln!("seeded {i}/{n}");
+            }
+            store.optimize().await.map_err(|e| e.to_string())?;
+        }
+        other => {
+            let store = other.open().await.map_err(|e| e.to_string())?;
+            for i in 0..n {
+                store
+                    .insert(record(i), u32::MAX)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    println!(
+        "seeded {n} key pairs over {accounts} accounts ({SEED_ACCOUNT_BASE}..{}; about {per_account} each) in {:.1} s",
+        SEED_ACCOUNT_BASE + accounts - 1,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Generates keys on this thread for `--duration` and reports keys per second.
+fn keygen_rate(args: &Args, backend: keypaird::config::KeyBackend) -> Result<(), String> {
+    let generator = keypaird::serve::key_generator(backend).map_err(|e| e.to_string())?;
+    let mut latency = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < args.duration || n == 0 {
+        let t = Instant::now();
+        let key = futures_block_on(generator.generate()).map_err(|e| e.to_string())?;
+        drop(key);
+        let _ = latency.record(t.elapsed().as_micros() as u64);
+        n += 1;
+    }
+    let report = Report {
+        action: format!("keygen {backend:?}"),
+        requests: n,
+        seconds: started.elapsed().as_secs_f64(),
+        latency_us: latency,
+        codes: BTreeMap::new(),
+    };
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        report.print();
+    }
+    Ok(())
+}
+
+/// Drives a generator's future on this thread (generators compute synchronously).
+fn futures_block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime")
+        .block_on(f)
+}
+
+/// What one run measured.
+struct Report {
+    action: String,
+    requests: u64,
+    seconds: f64,
+    latency_us: Histogram<u64>,
+    codes: BTreeMap<String, u64>,
+}
+
+impl Report {
+    fn throughput(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+
+    fn ms(&self, q: f64) -> f64 {
+        self.latency_us.value_at_quantile(q) as f64 / 1000.0
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "action": self.action,
+            "requests": self.requests,
+            "seconds": self.seconds,
+            "throughput": self.throughput(),
+            "p50_ms": self.ms(0.5),
+            "p90_ms": self.ms(0.9),
+            "p99_ms": self.ms(0.99),
+            "max_ms": self.latency_us.max() as f64 / 1000.0,
+            "codes": self.codes,
+        })
+    }
+
+    fn print(&self) {
+        println!(
+            "{}: {} requests in {:.1} s = {:.1}/s; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}; codes {:?}",
+            self.action,
+            self.requests,
+            self.seconds,
+            self.throughput(),
+            self.ms(0.5),
+            self.ms(0.9),
+            self.ms(0.99),
+            self.latency_us.max() as f64 / 1000.0,
+            self.codes
+        );
+    }
+}
+
+async fn load(args: &Args) -> Result<(), String> {
+    if args.action != LoadAction::Healthz
+        && (args.secret_id.is_empty() || args.secret_key.is_empty())
+    {
+        return Err("set --secret-id and --secret-key (or TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY)".into());
+    }
+    let product: Product = args.product.parse().map_err(|e| format!("{e}"))?;
+    let main = run(args, product, args.action).await?;
+    let health = if args.action == LoadAction::Describe {
+        Some(run(args, product, LoadAction::Healthz).await?)
+    } else {
+        None
+    };
+    if args.json {
+        let mut v = main.json();
+        if let Some(h) = &health {
+            v["healthz"] = h.json();
+            v["ratio_to_healthz"] = json!(main.throughput() / h.throughput());
+        }
+        v["concurrency"] = json!(args.concurrency);
+        println!("{v}");
+    } else {
+        main.print();
+        if let Some(h) = &health {
+            h.print();
+            println!(
+                "ratio to healthz throughput: {:.3}",
+                main.throughput() / h.throughput()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn run(args: &Args, product: Product, action: LoadAction) -> Result<Report, String> {
+    let deadline = Instant::now() + args.duration;
+    let started = Instant::now();
+    let budget = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+        args.requests
+            .map_or(i64::MAX, |r| i64::try_from(r).unwrap_or(i64::MAX)),
+    ));
+    let run_id = OsRng.next_u32();
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|w| {
+            let ctx = Ctx {
+                endpoint: args.endpoint.clone(),
+                secret_id: args.secret_id.clone(),
+                secret_key: args.secret_key.clone(),
+                product,
+                limit: args.limit,
+                prefix: format!("lg{run_id:08x}w{w}"),
+                key_seed: (u64::from(run_id) << 24) + ((w as u64) << 16),
+            };
+            let budget = budget.clone();
+            tokio::spawn(async move { worker(ctx, action, deadline, budget).await })
+        })
+        .collect();
+    let mut latency = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    let mut codes = BTreeMap::new();
+    let mut requests = 0;
+    for w in workers {
+        let (h, c, n) = w.await.map_err(|e| e.to_string())??;
+        latency.add(&h).map_err(|e| e.to_string())?;
+        for (k, v) in c {
+            *codes.entry(k).or_insert(0) += v;
+        }
+        requests += n;
+    }
+    Ok(Report {
+        action: format!("{action:?}")
+            .replace("Create", "CreateKeyPair")
+            .replace("Import", "ImportKeyPair")
+            .replace("Describe", "DescribeKeyPairs"),
+        requests,
+        seconds: started.elapsed().as_secs_f64(),
+        latency_us: latency,
+        codes,
+    })
+}
+
+struct Ctx {
+    endpoint: String,
+    secret_id: String,
+    secret_key: String,
+    product: Product,
+    limit: u32,
+    prefix: String,
+    key_seed: u64,
+}
+
+type WorkerResult = Result<(Histogram<u64>, BTreeMap<String, u64>, u64), String>;
+
+async fn worker(
+    ctx: Ctx,
+    action: LoadAction,
+    deadline: Instant,
+    budget: std::sync::Arc<std::sync::atomic::AtomicI64>,
+) -> WorkerResult {
+    let mut hist = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    let mut codes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut n = 0u64;
+    let mut sender = None;
+    while Instant::now() < deadline {
+        if budget.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0 {
+            break;
+        }
+        if sender.is_none() {
+            match connect(&ctx.endpoint).await {
+                Ok(s) => sender = Some(s),
+                Err(_) => {
+                    *codes.entry("connection-error".into()).or_default() += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
+        let Some(s) = sender.as_mut() else { continue };
+        let this = match action {
+            LoadAction::Mixed => match n % 20 {
+                0 => LoadAction::Create,
+                1..=4 => LoadAction::Import,
+                _ => LoadAction::Describe,
+            },
+            other => other,
+        };
+        let req = build(&ctx, this, n);
+        let t = Instant::now();
+        let outcome = async {
+            let resp = s.send_request(req).await.map_err(|e| e.to_string())?;
+            let status = resp.status();
+            let body = resp
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok::<_, String>((status, body))
+        }
+        .await;
+        let took = t.elapsed();
+        n += 1;
+        let code = match outcome {
+            Ok((status, body)) if status.is_success() => outcome_code(&body),
+            Ok((status, _)) => format!("http-{}", status.as_u16()),
+            Err(_) => {
+                sender = None;
+                "connection-error".into()
+            }
+        };
+        let _ = hist.record(took.as_micros().max(1) as u64);
+        *codes.entry(code).or_default() += 1;
+    }
+    Ok((hist, codes, n))
+}
+
+fn outcome_code(body: &Bytes) -> String {
+    if body.starts_with(b"{\"status\"") {
+        return "OK".into();
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => v["Response"]["Error"]["Code"]
+            .as_str()
+            .unwrap_or("OK")
+            .to_owned(),
+        Err(_) => "unparsable".into(),
+    }
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(endpoint: &str) -> Result<Sender, String> {
+    let stream = tokio::net::TcpStream::connect(endpoint)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+fn build(ctx: &Ctx, action: LoadAction, n: u64) -> Request<Full<Bytes>> {
+    let (name, body) = match action {
+        LoadAction::Healthz => {
+            return Request::get("/healthz")
+                .header("host", &ctx.endpoint)
+                .body(Full::new(Bytes::new()))
+                .expect("request");
+        }
+        LoadAction::Describe => ("DescribeKeyPairs", json!({"Limit": ctx.limit})),
+        LoadAction::Create | LoadAction::Mixed => {
+            let mut b = json!({"KeyName": format!("{}c{n}", ctx.prefix)});
+            if ctx.product == Product::Cvm {
+                b["ProjectId"] = json!(0);
+            }
+            ("CreateKeyPair", b)
+        }
+        LoadAction::Import => {
+            let mut b = json!({
+                "KeyName": format!("{}i{n}", ctx.prefix),
+                "PublicKey": synthetic_public_key(ctx.key_seed + n, "loadgen").as_openssh(),
+            });
+            if ctx.product == Product::Cvm {
+                b["ProjectId"] = json!(0);
+            }
+            ("ImportKeyPair", b)
+        }
+    };
+    let body = body.to_string();
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("host".to_owned(), ctx.endpoint.clone()),
+    ];
+    let canonical = CanonicalRequest {
+        method: "POST",
+        query: "",
+        headers: &headers,
+        payload_hash: &sign::sha256_hex(body.as_bytes()),
+    }
+    .text();
+    let service = ctx.product.spec().service;
+    let signature = sign::tc3_signature(&ctx.secret_key, service, ts, &canonical);
+    Request::post("/")
+        .header("content-type", "application/json")
+        .header("host", &ctx.endpoint)
+        .header("x-tc-action", name)
+        .header("x-tc-version", ctx.product.spec().version)
+        .header("x-tc-timestamp", ts.to_string())
+        .header(
+            "authorization",
+            sign::tc3_authorization(&ctx.secret_id, service, ts, "content-type;host", &signature),
+        )
+        .body(Full::new(Bytes::from(body)))
+        .expect("request")
+}
