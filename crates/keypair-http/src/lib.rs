@@ -22,6 +22,7 @@ mod keygen;
 pub mod metrics;
 pub mod params;
 pub mod ratelimit;
+pub mod serve;
 pub mod sign;
 
 pub use auth::{Credential, Credentials};
@@ -29,6 +30,7 @@ pub use error::{ApiError, Language};
 pub use keygen::OffloadedKeyGenerator;
 pub use metrics::{MeteredStore, Metrics};
 pub use ratelimit::RateLimits;
+pub use serve::{serve, ServerLimits};
 
 use auth::{Caller, NonceCache, Tc3Request};
 use axum::body::{to_bytes, Body};
@@ -72,6 +74,8 @@ pub struct HttpConfig {
     pub rate_limits: RateLimits,
     /// Whether `GET /metrics` is served.
     pub metrics: bool,
+    /// Most API requests in flight at once; more are refused with `RequestLimitExceeded`.
+    pub max_in_flight: usize,
 }
 
 impl Default for HttpConfig {
@@ -80,6 +84,7 @@ impl Default for HttpConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             rate_limits: RateLimits::default(),
             metrics: true,
+            max_in_flight: 1024,
         }
     }
 }
@@ -93,6 +98,7 @@ pub struct AppState {
     nonces: NonceCache,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -103,6 +109,7 @@ impl AppState {
             service,
             credentials,
             limiter: RateLimiter::new(config.rate_limits),
+            in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
             config,
             nonces: NonceCache::default(),
             clock: Arc::new(SystemClock),
@@ -179,7 +186,17 @@ async fn api(
         language: Language::from_tag(headers.get("x-tc-language").and_then(|v| v.to_str().ok())),
         ..Meta::default()
     };
-    let result = handle(&st, &method, &uri, &headers, body, &mut meta).await;
+    let result = match st.in_flight.try_acquire() {
+        Ok(_permit) => handle(&st, &method, &uri, &headers, body, &mut meta).await,
+        Err(_) => Err(ApiError::new(
+            "RequestLimitExceeded",
+            "服务繁忙",
+            format!(
+                "the server is handling its limit of {} requests; retry shortly",
+                st.config.max_in_flight
+            ),
+        )),
+    };
     let code = result.as_ref().err().map_or("OK", |e| e.code);
     let took = started.elapsed();
     st.metrics.request(

@@ -123,12 +123,13 @@ fn to_value(node: Node, path: &str) -> Result<Value, ApiError> {
     })
 }
 
-/// A JSON body as parameters: it must be one object.
+/// A JSON body as parameters: it must be one object, and no object in it may repeat a
+/// key (serde_json would silently keep the last; a signed request must mean one thing).
 pub fn from_json(body: &[u8]) -> Result<Params, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Params::new());
     }
-    match serde_json::from_slice::<Value>(body) {
+    match serde_json::from_slice::<Strict>(body).map(|s| s.0) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(ApiError::invalid(format!(
             "the request body must be a JSON object, not {}",
@@ -137,6 +138,69 @@ pub fn from_json(body: &[u8]) -> Result<Params, ApiError> {
         Err(e) => Err(ApiError::invalid(format!(
             "the request body is not valid JSON: {e}"
         ))),
+    }
+}
+
+/// A JSON value whose objects have unique keys.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {key:?} appears more than once"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -374,5 +438,12 @@ mod tests {
         assert_eq!(from_json(b"[1]").unwrap_err().code, "InvalidParameter");
         assert!(from_json(b"{").unwrap_err().en.contains("not valid JSON"));
         assert!(from_json(b"  ").unwrap().is_empty());
+        let dup = from_json(br#"{"Limit": 1, "Limit": 2}"#).unwrap_err();
+        assert!(dup.en.contains("more than once"), "{}", dup.en);
+        assert!(from_json(br#"{"Filters": [{"Name": "a", "Name": "b"}]}"#).is_err());
+        assert_eq!(
+            from_json(br#"{"A": [1, {"B": null}]}"#).unwrap()["A"][1]["B"],
+            Value::Null
+        );
     }
 }

@@ -124,6 +124,11 @@ fn wait_ready(bin: &Path, socket_dir: &Path) -> Result<(), String> {
     ))
 }
 
+/// The `pg_dump` of the installed server binaries (or the one on `PATH`).
+pub fn pg_dump() -> PathBuf {
+    bin_dir().map_or_else(|| PathBuf::from("pg_dump"), |d| d.join("pg_dump"))
+}
+
 fn bin_dir() -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()

@@ -92,6 +92,13 @@ pub struct Limits {
     pub lighthouse_requests_per_second: Option<u32>,
     /// Largest request body in bytes (default 1 MiB).
     pub body_limit_bytes: Option<usize>,
+    /// Most connections open at once (default 4096).
+    pub max_connections: Option<usize>,
+    /// Most API requests in flight at once (default 1024); more get `RequestLimitExceeded`.
+    pub max_in_flight_requests: Option<usize>,
+    /// Seconds a client has to send a request's headers, and an idle keep-alive
+    /// connection to start its next request (default 10).
+    pub header_read_timeout_secs: Option<u64>,
 }
 
 /// `[[accounts]]`.

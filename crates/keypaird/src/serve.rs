@@ -9,7 +9,7 @@ use keypair_core::{
 };
 use keypair_http::{
     router, AppState, HttpConfig, MeteredStore, Metrics, OffloadedKeyGenerator, RateLimits,
-    DEFAULT_BODY_LIMIT,
+    ServerLimits, DEFAULT_BODY_LIMIT,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -131,9 +131,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
             catalog.with(account, ps)
         });
     let mut service = KeyPairService::builder(store)
-        .key_generator(Arc::new(OffloadedKeyGenerator::new(Arc::new(
-            RsaKeyGenerator::default(),
-        ))))
+        .key_generator(Arc::new(OffloadedKeyGenerator::new(pool.clone())))
         .projects(Arc::new(projects));
     if let Some(q) = file.limits.key_pairs_per_account {
         service = service.quota(q);
@@ -145,6 +143,22 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
             lighthouse: file.limits.lighthouse_requests_per_second,
         },
         metrics: file.metrics.enabled,
+        max_in_flight: file
+            .limits
+            .max_in_flight_requests
+            .unwrap_or(HttpConfig::default().max_in_flight),
+    };
+    let defaults = ServerLimits::default();
+    let server_limits = ServerLimits {
+        max_connections: file
+            .limits
+            .max_connections
+            .unwrap_or(defaults.max_connections),
+        header_read_timeout: file
+            .limits
+            .header_read_timeout_secs
+            .map_or(defaults.header_read_timeout, std::time::Duration::from_secs),
+        ..defaults
     };
     let state = AppState::new(service.build(), accounts.credentials, http).with_metrics(metrics);
     let app = router(Arc::new(state));
@@ -169,8 +183,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         writeln!(out, "listening on http://{addr}").map_err(err)?;
         out.flush().map_err(err)?;
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    keypair_http::serve(listener, app, server_limits, shutdown_signal())
         .await
         .map_err(err)?;
     tracing::info!("keypaird stopped");
