@@ -62,13 +62,14 @@ def loadgen(*args, endpoint=None, cred=(ID, KEY)):
     return json.loads(sh(*cmd).strip().splitlines()[-1])
 
 
-def start_server(workdir):
+def start_server(workdir, store_suffix="", seeded=True):
     db = os.path.join(workdir, "perf.db")
-    shutil.copyfile(SEEDED, db)
+    if seeded:
+        shutil.copyfile(SEEDED, db)
     config = os.path.join(workdir, "keypaird.toml")
     with open(config, "w") as f:
         f.write(f"""listen = "127.0.0.1:0"
-store = "sqlite:{db}"
+store = "sqlite:{db}{store_suffix}"
 [limits]
 key_pairs_per_account = 100000000
 cvm_requests_per_second = 0
@@ -140,6 +141,17 @@ def one_round(python, secs):
         r["T4 describe p99 under creates ms"] = loaded["p99_ms"]
         r["T4 ratio"] = loaded["p99_ms"] / alone["p99_ms"]
         r["T4 describe/s under creates"] = loaded["throughput"]
+    finally:
+        proc.terminate()
+        proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    # T5 again with commits not fsynced one by one (sqlite:PATH?synchronous=normal).
+    work = tempfile.mkdtemp(prefix="keypair-perf-")
+    proc, ep = start_server(work, "?synchronous=normal", seeded=False)
+    try:
+        t5n = loadgen("--action", "ImportKeyPair", "--concurrency", "16", "--duration", f"{secs}s",
+                      endpoint=ep, cred=(ID2, KEY2))
+        r["T5 import/s synchronous=normal"] = t5n["throughput"]
     finally:
         proc.terminate()
         proc.wait()

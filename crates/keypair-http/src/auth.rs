@@ -4,8 +4,8 @@
 //! The signed host and header values are taken as each official client signs them
 //! (spec §4.3–4.5): the `Host` header verbatim (Python, Go, tccli — which sends
 //! `Host: http://…`), or without its port (Node); header values as sent, or lower-cased
-//! (hand-written clients following the signature page). Every candidate is compared in
-//! constant time; one match authenticates.
+//! (hand-written clients following the signature page). Candidates are tried in that order,
+//! each compared in constant time; the first match authenticates.
 
 use crate::error::ApiError;
 use crate::sign::{self, CanonicalRequest, LegacyMethod, UNSIGNED_PAYLOAD};
@@ -244,8 +244,10 @@ pub fn verify_tc3(
         .position(|n| *n == "host")
         .expect("checked above");
     let signature = signature.to_ascii_lowercase();
+    // The variant as sent first (what the SDKs sign); the others only when it fails.
+    // Each comparison is constant-time; which variant matched says nothing secret.
     let mut matched = false;
-    for host in host_candidates(values[host_index]) {
+    'variants: for host in host_candidates(values[host_index]) {
         for lower in [false, true] {
             let headers: Vec<(String, String)> = names
                 .iter()
@@ -270,11 +272,13 @@ pub fn verify_tc3(
                 payload_hash: &payload_hash,
             }
             .text();
-            // Non-short-circuiting: every candidate is computed.
-            matched |= ct_eq(
+            if ct_eq(
                 &sign::tc3_signature(cred.secret_key(), service, req.timestamp, &canonical),
                 &signature,
-            );
+            ) {
+                matched = true;
+                break 'variants;
+            }
         }
     }
     if !matched {
@@ -349,18 +353,17 @@ pub fn verify_legacy(
     let cred = creds.get(secret_id)?;
     check_time(timestamp, now)?;
     let alg = LegacyMethod::from_param(get("SignatureMethod"));
-    let mut matched = false;
-    for h in host_candidates(host) {
+    let matched = host_candidates(host).into_iter().any(|h| {
         let sts = sign::legacy_string_to_sign(
             method,
             h,
             params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        matched |= ct_eq(
+        ct_eq(
             &sign::legacy_signature(alg, cred.secret_key(), &sts),
             signature,
-        );
-    }
+        )
+    });
     if !matched {
         return Err(failure(
             "the signature does not match; check the SecretKey and what was signed",

@@ -907,7 +907,11 @@ fn rows() -> Vec<(String, Send, &'static str)> {
 async fn snapshot(w: &Wire) -> Vec<Value> {
     let mut out = Vec::new();
     for version in [CVM, LH] {
-        out.push(w.call(version, "DescribeKeyPairs", json!({"Limit": 100})).await["KeyPairSet"].clone());
+        out.push(
+            w.call(version, "DescribeKeyPairs", json!({"Limit": 100}))
+                .await["KeyPairSet"]
+                .clone(),
+        );
     }
     out
 }

@@ -167,7 +167,7 @@ async fn seed(args: &Args, n: u64) -> Result<(), String> {
     };
     const BATCH: u64 = 20_000;
     match &url {
-        StoreUrl::Sqlite(path) => {
+        StoreUrl::Sqlite { path, .. } => {
             let store = keypair_sqlite::SqliteStore::open(path)
                 .await
                 .map_err(|e| e.to_string())?;

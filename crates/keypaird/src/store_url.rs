@@ -14,8 +14,14 @@ pub enum StoreUrl {
     Memory,
     /// `sqlite::memory:`: SQLite in memory, gone at exit.
     SqliteMemory,
-    /// `sqlite:PATH`: a SQLite file, created if missing.
-    Sqlite(PathBuf),
+    /// `sqlite:PATH`: a SQLite file, created if missing. `sqlite:PATH?synchronous=normal`
+    /// trades durability on power loss (not on a process crash) for write throughput.
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// Commit durability.
+        synchronous: keypair_sqlite::Synchronous,
+    },
     /// `postgres://…` or `postgresql://…`: a PostgreSQL database.
     Postgres(String),
 }
@@ -60,11 +66,24 @@ impl FromStr for StoreUrl {
             if rest == ":memory:" {
                 return Ok(StoreUrl::SqliteMemory);
             }
-            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let rest = rest.strip_prefix("//").unwrap_or(rest);
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
             if path.is_empty() {
                 return Err(invalid("the SQLite path is empty"));
             }
-            return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
+            let synchronous = match query {
+                "" | "synchronous=full" => keypair_sqlite::Synchronous::Full,
+                "synchronous=normal" => keypair_sqlite::Synchronous::Normal,
+                _ => {
+                    return Err(invalid(
+                        "the only SQLite option is ?synchronous=full or ?synchronous=normal",
+                    ))
+                }
+            };
+            return Ok(StoreUrl::Sqlite {
+                path: PathBuf::from(path),
+                synchronous,
+            });
         }
         Err(invalid("unknown scheme"))
     }
@@ -97,7 +116,13 @@ impl fmt::Display for StoreUrl {
         match self {
             StoreUrl::Memory => f.write_str("memory"),
             StoreUrl::SqliteMemory => f.write_str("sqlite::memory:"),
-            StoreUrl::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            StoreUrl::Sqlite { path, synchronous } => {
+                write!(f, "sqlite:{}", path.display())?;
+                if *synchronous == keypair_sqlite::Synchronous::Normal {
+                    f.write_str("?synchronous=normal")?;
+                }
+                Ok(())
+            }
             StoreUrl::Postgres(url) => f.write_str(&redact(url)),
         }
     }
@@ -117,7 +142,13 @@ impl StoreUrl {
             StoreUrl::SqliteMemory => {
                 Arc::new(keypair_sqlite::SqliteStore::open_in_memory().await?)
             }
-            StoreUrl::Sqlite(path) => Arc::new(keypair_sqlite::SqliteStore::open(path).await?),
+            StoreUrl::Sqlite { path, synchronous } => {
+                let options = keypair_sqlite::SqliteOptions {
+                    synchronous: *synchronous,
+                    ..keypair_sqlite::SqliteOptions::default()
+                };
+                Arc::new(keypair_sqlite::SqliteStore::open_with(path, options).await?)
+            }
             StoreUrl::Postgres(url) => {
                 Arc::new(keypair_postgres::PostgresStore::connect(url).await?)
             }
@@ -127,7 +158,9 @@ impl StoreUrl {
     /// For a SQLite file, the directory it lives in (where the credentials file goes).
     pub fn sqlite_dir(&self) -> Option<PathBuf> {
         match self {
-            StoreUrl::Sqlite(p) => Some(p.parent().map(PathBuf::from).unwrap_or_default()),
+            StoreUrl::Sqlite { path, .. } => {
+                Some(path.parent().map(PathBuf::from).unwrap_or_default())
+            }
             _ => None,
         }
     }
@@ -141,14 +174,23 @@ mod tests {
     fn parses_every_form() {
         assert_eq!("memory".parse(), Ok(StoreUrl::Memory));
         assert_eq!("sqlite::memory:".parse(), Ok(StoreUrl::SqliteMemory));
+        let sqlite = |p: &str, synchronous| StoreUrl::Sqlite {
+            path: p.into(),
+            synchronous,
+        };
+        use keypair_sqlite::Synchronous::{Full, Normal};
         assert_eq!(
             "sqlite:keypaird.db".parse(),
-            Ok(StoreUrl::Sqlite("keypaird.db".into()))
+            Ok(sqlite("keypaird.db", Full))
         );
         assert_eq!(
             "sqlite:///var/lib/k.db".parse(),
-            Ok(StoreUrl::Sqlite("/var/lib/k.db".into()))
+            Ok(sqlite("/var/lib/k.db", Full))
         );
+        let normal: StoreUrl = "sqlite:k.db?synchronous=normal".parse().unwrap();
+        assert_eq!(normal, sqlite("k.db", Normal));
+        assert_eq!(normal.to_string(), "sqlite:k.db?synchronous=normal");
+        assert!("sqlite:k.db?cache=huge".parse::<StoreUrl>().is_err());
         let pg = "postgres://u:secret@db:5432/keys";
         assert_eq!(pg.parse(), Ok(StoreUrl::Postgres(pg.into())));
         assert!("postgresql://db/keys".parse::<StoreUrl>().is_ok());
