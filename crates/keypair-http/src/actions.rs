@@ -12,7 +12,79 @@ use serde_json::{json, Map, Value};
 
 type Out = Map<String, Value>;
 
-/// Runs `action` for `scope` with the decoded parameters; the answer's fields without
+/// An action's parameters, decoded and type-checked (values are validated by the core).
+#[derive(Debug)]
+pub enum Request {
+    /// CreateKeyPair.
+    Create(CreateKeyPair),
+    /// ImportKeyPair.
+    Import(ImportKeyPair),
+    /// DescribeKeyPairs.
+    Describe(DescribeKeyPairs),
+    /// DeleteKeyPairs: the key ids.
+    Delete(Vec<String>),
+    /// ModifyKeyPairAttribute.
+    Modify(ModifyKeyPairAttribute),
+    /// AssociateInstancesKeyPairs.
+    Associate(InstanceBinding),
+    /// DisassociateInstancesKeyPairs.
+    Disassociate(InstanceBinding),
+}
+
+/// Decodes `action`'s parameters for `product`: unknown, missing and mistyped parameters
+/// are refused here, before anything runs.
+pub fn decode(product: Product, action: Action, params: &Params) -> Result<Request, ApiError> {
+    let name = action.name();
+    Ok(match action {
+        Action::Create => {
+            let req = decode_new(params, product, name, false)?;
+            Request::Create(CreateKeyPair {
+                name: req.name,
+                project_id: req.project_id,
+                tags: req.tags,
+            })
+        }
+        Action::Import => {
+            let req = decode_new(params, product, name, true)?;
+            Request::Import(ImportKeyPair {
+                name: req.name,
+                project_id: req.project_id,
+                public_key: req.public_key.unwrap_or_default(),
+                tags: req.tags,
+            })
+        }
+        Action::Describe => {
+            let f = Fields::new(params, name, &["KeyIds", "Filters", "Offset", "Limit"])?;
+            let filters = f.structs("Filters", name, &["Name", "Values"], |s| {
+                Ok(RawFilter {
+                    name: s.required_string("Name")?,
+                    values: s.required_strings("Values")?,
+                })
+            })?;
+            Request::Describe(DescribeKeyPairs {
+                key_ids: f.strings("KeyIds")?,
+                filters,
+                offset: f.integer("Offset")?,
+                limit: f.integer("Limit")?,
+            })
+        }
+        Action::Delete => {
+            Request::Delete(Fields::new(params, name, &["KeyIds"])?.required_strings("KeyIds")?)
+        }
+        Action::Modify => {
+            let f = Fields::new(params, name, &["KeyId", "KeyName", "Description"])?;
+            Request::Modify(ModifyKeyPairAttribute {
+                key_id: f.required_string("KeyId")?,
+                name: f.string("KeyName")?,
+                description: f.string("Description")?,
+            })
+        }
+        Action::Associate => Request::Associate(decode_binding(params, product, action)?),
+        Action::Disassociate => Request::Disassociate(decode_binding(params, product, action)?),
+    })
+}
+
+/// Runs `action` for `scope` with the request's parameters; the answer's fields without
 /// `RequestId`.
 pub async fn run(
     service: &KeyPairService,
@@ -27,96 +99,48 @@ pub async fn run(
         }
         from_domain(&e, product)
     };
-    let name = action.name();
-    match action {
-        Action::Create => {
-            let req = decode_new(params, product, name, false)?;
-            let created = service
-                .create(
-                    scope,
-                    CreateKeyPair {
-                        name: req.name,
-                        project_id: req.project_id,
-                        tags: req.tags,
-                    },
-                )
-                .await
-                .map_err(domain)?;
+    Ok(match decode(product, action, params)? {
+        Request::Create(req) => {
+            let created = service.create(scope, req).await.map_err(domain)?;
             let kp = key_pair_json(&created.key_pair, Some(created.private_key.expose()));
-            Ok(obj([("KeyPair", kp)]))
+            obj([("KeyPair", kp)])
         }
-        Action::Import => {
-            let req = decode_new(params, product, name, true)?;
-            let kp = service
-                .import(
-                    scope,
-                    ImportKeyPair {
-                        name: req.name,
-                        project_id: req.project_id,
-                        public_key: req.public_key.unwrap_or_default(),
-                        tags: req.tags,
-                    },
-                )
-                .await
-                .map_err(domain)?;
-            Ok(obj([("KeyId", json!(kp.id.as_str()))]))
+        Request::Import(req) => {
+            let kp = service.import(scope, req).await.map_err(domain)?;
+            obj([("KeyId", json!(kp.id.as_str()))])
         }
-        Action::Describe => {
-            let f = Fields::new(params, name, &["KeyIds", "Filters", "Offset", "Limit"])?;
-            let filters = f.structs("Filters", name, &["Name", "Values"], |s| {
-                Ok(RawFilter {
-                    name: s.required_string("Name")?,
-                    values: s.required_strings("Values")?,
-                })
-            })?;
-            let req = DescribeKeyPairs {
-                key_ids: f.strings("KeyIds")?,
-                filters,
-                offset: f.integer("Offset")?,
-                limit: f.integer("Limit")?,
-            };
+        Request::Describe(req) => {
             let page = service.describe(scope, &req).await.map_err(domain)?;
             let set: Vec<Value> = page
                 .items
                 .iter()
                 .map(|kp| key_pair_json(kp, None))
                 .collect();
-            Ok(obj([
+            obj([
                 ("TotalCount", json!(page.total)),
                 ("KeyPairSet", Value::Array(set)),
-            ]))
+            ])
         }
-        Action::Delete => {
-            let f = Fields::new(params, name, &["KeyIds"])?;
+        Request::Delete(ids) => {
+            service.delete(scope, &ids).await.map_err(domain)?;
+            Out::new()
+        }
+        Request::Modify(req) => {
+            service.modify(scope, &req).await.map_err(domain)?;
+            Out::new()
+        }
+        Request::Associate(binding) => {
+            service.associate(scope, &binding).await.map_err(domain)?;
+            Out::new()
+        }
+        Request::Disassociate(binding) => {
             service
-                .delete(scope, &f.required_strings("KeyIds")?)
+                .disassociate(scope, &binding)
                 .await
                 .map_err(domain)?;
-            Ok(Out::new())
+            Out::new()
         }
-        Action::Modify => {
-            let f = Fields::new(params, name, &["KeyId", "KeyName", "Description"])?;
-            let req = ModifyKeyPairAttribute {
-                key_id: f.required_string("KeyId")?,
-                name: f.string("KeyName")?,
-                description: f.string("Description")?,
-            };
-            service.modify(scope, &req).await.map_err(domain)?;
-            Ok(Out::new())
-        }
-        Action::Associate | Action::Disassociate => {
-            let binding = decode_binding(params, product, action)?;
-            if action == Action::Associate {
-                service.associate(scope, &binding).await.map_err(domain)?;
-            } else {
-                service
-                    .disassociate(scope, &binding)
-                    .await
-                    .map_err(domain)?;
-            }
-            Ok(Out::new())
-        }
-    }
+    })
 }
 
 fn obj<const N: usize>(fields: [(&str, Value); N]) -> Out {

@@ -159,13 +159,23 @@ pub struct Tc3Request<'a> {
     pub timestamp: i64,
 }
 
-/// Verifies a TC3-HMAC-SHA256 `Authorization` header.
-pub fn verify_tc3(
-    creds: &Credentials,
-    authorization: &str,
-    req: &Tc3Request<'_>,
-    now: i64,
-) -> Result<Caller, ApiError> {
+/// The parts of a TC3 `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tc3Authorization<'a> {
+    /// The SecretId of the credential scope.
+    pub secret_id: &'a str,
+    /// The scope's date (`YYYY-MM-DD`).
+    pub date: &'a str,
+    /// The scope's service (`cvm`, `lighthouse`, or what a client derived from its host).
+    pub service: &'a str,
+    /// The signed header names, in the order signed.
+    pub signed_headers: Vec<&'a str>,
+    /// The hex signature.
+    pub signature: &'a str,
+}
+
+/// Parses `TC3-HMAC-SHA256 Credential=…/…/…/tc3_request, SignedHeaders=…, Signature=…`.
+pub fn parse_tc3_authorization(authorization: &str) -> Result<Tc3Authorization<'_>, ApiError> {
     let rest = authorization
         .strip_prefix("TC3-HMAC-SHA256 ")
         .ok_or_else(|| {
@@ -176,9 +186,9 @@ pub fn verify_tc3(
     let mut signature = None;
     for part in rest.split(',').map(str::trim) {
         match part.split_once('=') {
-            Some(("Credential", v)) => credential = Some(v),
-            Some(("SignedHeaders", v)) => signed_headers = Some(v),
-            Some(("Signature", v)) => signature = Some(v),
+            Some(("Credential", v)) if credential.is_none() => credential = Some(v),
+            Some(("SignedHeaders", v)) if signed_headers.is_none() => signed_headers = Some(v),
+            Some(("Signature", v)) if signature.is_none() => signature = Some(v),
             _ => {
                 return Err(invalid_authorization(format!(
                     "unexpected Authorization part {part:?}"
@@ -209,9 +219,32 @@ pub fn verify_tc3(
     if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid_authorization("Signature must be 64 hex digits"));
     }
+    Ok(Tc3Authorization {
+        secret_id,
+        date,
+        service,
+        signed_headers: names,
+        signature,
+    })
+}
+
+/// Verifies a TC3-HMAC-SHA256 `Authorization` header.
+pub fn verify_tc3(
+    creds: &Credentials,
+    authorization: &str,
+    req: &Tc3Request<'_>,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let Tc3Authorization {
+        secret_id,
+        date,
+        service,
+        signed_headers: names,
+        signature,
+    } = parse_tc3_authorization(authorization)?;
     let cred = creds.get(secret_id)?;
     check_time(req.timestamp, now)?;
-    if *date != sign::utc_date(req.timestamp) {
+    if date != sign::utc_date(req.timestamp) {
         return Err(failure(format!(
             "the credential date {date} is not the UTC date of X-TC-Timestamp {}",
             req.timestamp
@@ -289,7 +322,7 @@ pub fn verify_tc3(
     Ok(Caller {
         account: cred.account.clone(),
         secret_id: cred.secret_id.clone(),
-        service: Some((*service).to_owned()),
+        service: Some(service.to_owned()),
     })
 }
 

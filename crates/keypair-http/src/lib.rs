@@ -18,6 +18,7 @@
 pub mod actions;
 pub mod auth;
 pub mod error;
+pub mod fuzzing;
 mod keygen;
 pub mod metrics;
 pub mod params;
