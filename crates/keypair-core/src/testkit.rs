@@ -798,3 +798,31 @@ pub async fn key_generator_conformance(generator: &dyn crate::KeyGenerator) {
     );
     assert_ne!(first.public, second.public, "every call makes a new key");
 }
+
+/// Several stores on one backend (as several processes would have: their own pools on
+/// one file or database) race 64 inserts of one name: exactly one is stored, and every
+/// other attempt sees `DuplicateName`.
+pub async fn concurrent_inserts_across_stores_admit_one(stores: &[Store]) {
+    assert!(!stores.is_empty());
+    let scope = fresh_scope(Product::Cvm);
+    let attempts = (0..64u64).map(|i| {
+        let store = stores[i as usize % stores.len()].clone();
+        let kp = key_pair(&scope, "contested", i, i as i64);
+        async move { store.insert(kp, 100).await }
+    });
+    let results = join_all(attempts).await;
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let dups = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::DuplicateName(_))))
+        .count();
+    assert_eq!((wins, dups), (1, 63), "{results:?}");
+    assert_eq!(
+        stores[0]
+            .query(&scope, &Query::all())
+            .await
+            .expect("query")
+            .total,
+        1
+    );
+}

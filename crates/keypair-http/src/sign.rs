@@ -112,6 +112,37 @@ pub fn tc3_authorization(
     )
 }
 
+/// The `Authorization` value for a TC3 POST of `body` to `host`, signing `content-type`
+/// and `host` as the official SDKs do.
+pub fn tc3_post_authorization(
+    (secret_id, secret_key): (&str, &str),
+    service: &str,
+    host: &str,
+    content_type: &str,
+    body: &[u8],
+    timestamp: i64,
+) -> String {
+    let headers = [
+        ("content-type".to_owned(), content_type.to_owned()),
+        ("host".to_owned(), host.to_owned()),
+    ];
+    let canonical = CanonicalRequest {
+        method: "POST",
+        query: "",
+        headers: &headers,
+        payload_hash: &sha256_hex(body),
+    }
+    .text();
+    let signature = tc3_signature(secret_key, service, timestamp, &canonical);
+    tc3_authorization(
+        secret_id,
+        service,
+        timestamp,
+        "content-type;host",
+        &signature,
+    )
+}
+
 /// Legacy signature methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LegacyMethod {

@@ -9,7 +9,6 @@ use axum::http::{Request, StatusCode};
 use common::*;
 use http_body_util::BodyExt;
 use keypair_core::Product;
-use keypair_http::sign::{self, CanonicalRequest};
 use keypair_http::{HttpConfig, RateLimits};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -344,46 +343,24 @@ async fn authentication_failures() {
 async fn product_contradictions_are_errors() {
     let w = wire();
     // Credential scope says lighthouse, Version says CVM.
-    let ts = w.now();
-    let headers = vec![
-        ("content-type".to_owned(), "application/json".to_owned()),
-        ("host".to_owned(), HOST.to_owned()),
-    ];
-    let cr = CanonicalRequest {
-        method: "POST",
-        query: "",
-        headers: &headers,
-        payload_hash: &sign::sha256_hex(b"{}"),
-    }
-    .text();
-    let sig = sign::tc3_signature(KEY, "lighthouse", ts, &cr);
-    let req = Request::post("/")
-        .header("content-type", "application/json")
-        .header("host", HOST)
-        .header("x-tc-action", "DescribeKeyPairs")
-        .header("x-tc-version", CVM)
-        .header("x-tc-timestamp", ts.to_string())
-        .header(
-            "authorization",
-            sign::tc3_authorization(ID, "lighthouse", ts, "content-type;host", &sig),
-        )
-        .body(Body::from("{}"))
-        .unwrap();
+    let req = w.signed(
+        (ID, KEY),
+        "lighthouse",
+        CVM,
+        "DescribeKeyPairs",
+        b"{}",
+        "application/json",
+    );
     assert_eq!(code(&w.send(req).await), "AuthFailure.InvalidAuthorization");
     // The Node SDK's service `127` at an IP endpoint names no product: accepted.
-    let sig = sign::tc3_signature(KEY, "127", ts, &cr);
-    let req = Request::post("/")
-        .header("content-type", "application/json")
-        .header("host", HOST)
-        .header("x-tc-action", "DescribeKeyPairs")
-        .header("x-tc-version", CVM)
-        .header("x-tc-timestamp", ts.to_string())
-        .header(
-            "authorization",
-            sign::tc3_authorization(ID, "127", ts, "content-type;host", &sig),
-        )
-        .body(Body::from("{}"))
-        .unwrap();
+    let req = w.signed(
+        (ID, KEY),
+        "127",
+        CVM,
+        "DescribeKeyPairs",
+        b"{}",
+        "application/json",
+    );
     assert_eq!(code(&w.send(req).await), "OK");
     assert_eq!(
         code(&w.call("2099-01-01", "DescribeKeyPairs", json!({})).await),
@@ -702,33 +679,7 @@ async fn protocol_limits() {
         .unwrap();
     // Unsigned: authentication comes before the body is parsed.
     assert_eq!(code(&w.send(not_object).await), "MissingParameter");
-    let signed_array = {
-        let ts = w.now();
-        let headers = vec![
-            ("content-type".to_owned(), "application/json".to_owned()),
-            ("host".to_owned(), HOST.to_owned()),
-        ];
-        let cr = CanonicalRequest {
-            method: "POST",
-            query: "",
-            headers: &headers,
-            payload_hash: &sign::sha256_hex(b"[1,2]"),
-        }
-        .text();
-        let sig = sign::tc3_signature(KEY, "cvm", ts, &cr);
-        Request::post("/")
-            .header("content-type", "application/json")
-            .header("host", HOST)
-            .header("x-tc-action", "DescribeKeyPairs")
-            .header("x-tc-version", CVM)
-            .header("x-tc-timestamp", ts.to_string())
-            .header(
-                "authorization",
-                sign::tc3_authorization(ID, "cvm", ts, "content-type;host", &sig),
-            )
-            .body(Body::from("[1,2]"))
-            .unwrap()
-    };
+    let signed_array = w.post_raw(CVM, "DescribeKeyPairs", b"[1,2]", "application/json");
     let r = w.send(signed_array).await;
     assert_eq!(code(&r), "InvalidParameter");
     // The default (spec) rate: CVM DescribeKeyPairs 10/s per account; the clock is pinned.

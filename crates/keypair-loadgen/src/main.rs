@@ -17,7 +17,7 @@ use keypair_core::{
     AccountId, Description, IdGenerator, KeyName, KeyPair, Product, ProjectId, RandomIds, Tags,
     Timestamp,
 };
-use keypair_http::sign::{self, CanonicalRequest};
+use keypair_http::sign;
 use keypaird::store_url::StoreUrl;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
@@ -499,29 +499,22 @@ fn build(ctx: &Ctx, action: LoadAction, n: u64) -> Request<Full<Bytes>> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let headers = vec![
-        ("content-type".to_owned(), "application/json".to_owned()),
-        ("host".to_owned(), ctx.endpoint.clone()),
-    ];
-    let canonical = CanonicalRequest {
-        method: "POST",
-        query: "",
-        headers: &headers,
-        payload_hash: &sign::sha256_hex(body.as_bytes()),
-    }
-    .text();
     let service = ctx.product.spec().service;
-    let signature = sign::tc3_signature(&ctx.secret_key, service, ts, &canonical);
+    let authorization = sign::tc3_post_authorization(
+        (&ctx.secret_id, &ctx.secret_key),
+        service,
+        &ctx.endpoint,
+        "application/json",
+        body.as_bytes(),
+        ts,
+    );
     Request::post("/")
         .header("content-type", "application/json")
         .header("host", &ctx.endpoint)
         .header("x-tc-action", name)
         .header("x-tc-version", ctx.product.spec().version)
         .header("x-tc-timestamp", ts.to_string())
-        .header(
-            "authorization",
-            sign::tc3_authorization(&ctx.secret_id, service, ts, "content-type;host", &signature),
-        )
+        .header("authorization", authorization)
         .body(Full::new(Bytes::from(body)))
         .expect("request")
 }

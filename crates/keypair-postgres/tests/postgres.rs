@@ -1,8 +1,7 @@
 //! PostgreSQL-specific promises: several servers (pools) starting at once on one fresh
 //! database and racing on one name, and refusal of a newer schema.
 
-use keypair_core::fixtures::{fresh_scope, key_pair};
-use keypair_core::{KeyPairStore, Product, Query, StoreError};
+use keypair_core::{KeyPairStore, Product};
 use keypair_postgres::{test_server, ConnectError, PostgresStore, SCHEMA_VERSION};
 use std::sync::Arc;
 
@@ -38,31 +37,7 @@ async fn several_servers_on_one_database_admit_one_name() {
             c.await.expect("task").expect("connect and migrate"),
         ));
     }
-    let scope = fresh_scope(Product::Cvm);
-    let tasks: Vec<_> = (0..64u64)
-        .map(|i| {
-            let store = stores[i as usize % stores.len()].clone();
-            let kp = key_pair(&scope, "contested", i, i as i64);
-            tokio::spawn(async move { store.insert(kp, 100).await })
-        })
-        .collect();
-    let mut wins = 0;
-    for t in tasks {
-        match t.await.expect("task") {
-            Ok(()) => wins += 1,
-            Err(StoreError::DuplicateName(_)) => {}
-            Err(other) => panic!("unexpected error: {other}"),
-        }
-    }
-    assert_eq!(wins, 1);
-    assert_eq!(
-        stores[0]
-            .query(&scope, &Query::all())
-            .await
-            .expect("query")
-            .total,
-        1
-    );
+    keypair_core::testkit::concurrent_inserts_across_stores_admit_one(&stores).await;
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! across independent stores on one file, and crash safety under SIGKILL.
 
 use keypair_core::fixtures::{fresh_scope, key_pair};
-use keypair_core::{KeyId, KeyPairStore, Product, Query, StoreError, Tag, Tags};
+use keypair_core::{KeyId, KeyPairStore, Product, Query, Tag, Tags};
 use keypair_sqlite::{OpenError, SqliteStore, SCHEMA_VERSION};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -80,27 +80,7 @@ async fn independent_stores_on_one_file_admit_one_name() {
     let path = dir.path().join("keys.db");
     let a: Arc<dyn KeyPairStore> = Arc::new(SqliteStore::open(&path).await.expect("open a"));
     let b: Arc<dyn KeyPairStore> = Arc::new(SqliteStore::open(&path).await.expect("open b"));
-    let scope = fresh_scope(Product::Lighthouse);
-    let tasks: Vec<_> = (0..64u64)
-        .map(|i| {
-            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
-            let kp = key_pair(&scope, "contested", i, i as i64);
-            tokio::spawn(async move { store.insert(kp, 100).await })
-        })
-        .collect();
-    let mut wins = 0;
-    for t in tasks {
-        match t.await.expect("task") {
-            Ok(()) => wins += 1,
-            Err(StoreError::DuplicateName(_)) => {}
-            Err(other) => panic!("unexpected error: {other}"),
-        }
-    }
-    assert_eq!(wins, 1);
-    assert_eq!(
-        a.query(&scope, &Query::all()).await.expect("query").total,
-        1
-    );
+    keypair_core::testkit::concurrent_inserts_across_stores_admit_one(&[a, b]).await;
 }
 
 const CHILD_ENV: &str = "KEYPAIR_SQLITE_CRASH_CHILD";

@@ -100,34 +100,14 @@ impl Wire {
         action: &str,
         body: &Value,
     ) -> Request<Body> {
-        let body = body.to_string();
-        let ts = self.now();
-        let headers = vec![
-            ("content-type".to_owned(), "application/json".to_owned()),
-            ("host".to_owned(), HOST.to_owned()),
-        ];
-        let cr = CanonicalRequest {
-            method: "POST",
-            query: "",
-            headers: &headers,
-            payload_hash: &sign::sha256_hex(body.as_bytes()),
-        }
-        .text();
-        let service = service_of(version);
-        let sig = sign::tc3_signature(cred.1, service, ts, &cr);
-        Request::post("/")
-            .header("content-type", "application/json")
-            .header("host", HOST)
-            .header("x-tc-action", action)
-            .header("x-tc-version", version)
-            .header("x-tc-timestamp", ts.to_string())
-            .header("x-tc-language", "en-US")
-            .header(
-                "authorization",
-                sign::tc3_authorization(cred.0, service, ts, "content-type;host", &sig),
-            )
-            .body(Body::from(body))
-            .unwrap()
+        self.signed(
+            cred,
+            service_of(version),
+            version,
+            action,
+            body.to_string().as_bytes(),
+            "application/json",
+        )
     }
 
     /// A TC3 POST of raw bytes with a given content type, signed as sent.
@@ -138,20 +118,28 @@ impl Wire {
         body: &[u8],
         content_type: &str,
     ) -> Request<Body> {
+        self.signed(
+            (ID, KEY),
+            service_of(version),
+            version,
+            action,
+            body,
+            content_type,
+        )
+    }
+
+    /// A TC3 POST signed for `service` (which a client may derive otherwise than from
+    /// the version).
+    pub fn signed(
+        &self,
+        cred: (&str, &str),
+        service: &str,
+        version: &str,
+        action: &str,
+        body: &[u8],
+        content_type: &str,
+    ) -> Request<Body> {
         let ts = self.now();
-        let headers = vec![
-            ("content-type".to_owned(), content_type.to_owned()),
-            ("host".to_owned(), HOST.to_owned()),
-        ];
-        let cr = CanonicalRequest {
-            method: "POST",
-            query: "",
-            headers: &headers,
-            payload_hash: &sign::sha256_hex(body),
-        }
-        .text();
-        let service = service_of(version);
-        let sig = sign::tc3_signature(KEY, service, ts, &cr);
         Request::post("/")
             .header("content-type", content_type)
             .header("host", HOST)
@@ -161,7 +149,7 @@ impl Wire {
             .header("x-tc-language", "en-US")
             .header(
                 "authorization",
-                sign::tc3_authorization(ID, service, ts, "content-type;host", &sig),
+                sign::tc3_post_authorization(cred, service, HOST, content_type, body, ts),
             )
             .body(Body::from(body.to_vec()))
             .unwrap()

@@ -3,7 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses part of it
 
-use keypair_http::sign::{self, CanonicalRequest};
+use keypair_http::sign;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -78,22 +78,18 @@ pub fn call(addr: &str, version: &str, action: &str, body: &Value) -> Result<Val
         .map_err(|e| e.to_string())?
         .as_secs() as i64;
     let service = if version == CVM { "cvm" } else { "lighthouse" };
-    let headers = vec![
-        ("content-type".to_owned(), "application/json".to_owned()),
-        ("host".to_owned(), addr.to_owned()),
-    ];
-    let cr = CanonicalRequest {
-        method: "POST",
-        query: "",
-        headers: &headers,
-        payload_hash: &sign::sha256_hex(body.as_bytes()),
-    }
-    .text();
-    let signature = sign::tc3_signature(KEY, service, ts, &cr);
+    let authorization = sign::tc3_post_authorization(
+        (ID, KEY),
+        service,
+        addr,
+        "application/json",
+        body.as_bytes(),
+        ts,
+    );
     let request = format!(
         "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-TC-Action: {action}\r\nX-TC-Version: {version}\r\nX-TC-Timestamp: {ts}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n{body}",
         body.len(),
-        sign::tc3_authorization(ID, service, ts, "content-type;host", &signature)
+        authorization
     );
     let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
