@@ -15,7 +15,10 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
             if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
-            let data = std::fs::read(entry.path()).expect("read corpus file");
+            // A live fuzzing run may remove a file between listing and reading it.
+            let Ok(data) = std::fs::read(entry.path()) else {
+                continue;
+            };
             run(&data);
             n += 1;
         }
