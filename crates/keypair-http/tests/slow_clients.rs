@@ -1,6 +1,6 @@
 //! Slow and greedy clients: 200 connections that trickle half a request header stay open
-//! while normal requests on other connections are served, and the header-read timeout
-//! closes a connection that never finishes its headers.
+//! while normal requests on other connections are served, the header-read timeout
+//! closes a connection that never finishes its headers, and oversized headers are refused.
 
 mod common;
 
@@ -66,6 +66,25 @@ async fn slowloris_connections_do_not_starve_normal_requests() {
         Ok(Err(_)) => {} // reset: closed as well
         Err(_) => panic!("a connection with unfinished headers was kept open past the timeout"),
     }
+    // Oversized headers are refused by the HTTP layer (431), and the server goes on.
+    let huge = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let _ = s.write_all(huge.as_bytes()).await; // the server may close before reading it all
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+    let health = roundtrip(
+        addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     drop(slow);
     stop_tx.send(()).unwrap();
     server.await.unwrap().unwrap();
