@@ -41,7 +41,7 @@ def main():
 store = "sqlite:{work}/soak.db"
 [limits]
 key_pairs_per_account = 100000000
-cvm_requests_per_second = 300
+cvm_requests_per_second = 2000
 [keygen]
 pool_size = 16
 [[accounts]]
@@ -56,9 +56,12 @@ credentials = [{{ secret_id = "{ID}", secret_key = "{KEY}" }}]
                              "--concurrency", str(args.connections), "--duration", f"{args.seconds}s"],
                             stdout=subprocess.PIPE, text=True)
     early_at = 10 if args.seconds >= 30 else max(1, args.seconds // 3)
-    time.sleep(early_at)  # sampling points of the measurement, not synchronisation
-    rss_early = rss_kib(server.pid)
+    samples, started = [], time.time()
+    while load.poll() is None:
+        time.sleep(1)  # sampling interval of the measurement, not synchronisation
+        samples.append((round(time.time() - started), rss_kib(server.pid)))
     out, _ = load.communicate()
+    rss_early = next(rss for t, rss in samples if t >= early_at)
     rss_end = rss_kib(server.pid)
     server.terminate()
     clean_exit = server.wait() == 0
@@ -70,7 +73,7 @@ credentials = [{{ secret_id = "{ID}", secret_key = "{KEY}" }}]
         "seconds": args.seconds, "connections": args.connections, "requests": report["requests"],
         "throughput": round(report["throughput"], 1), "p99_ms": report["p99_ms"], "codes": codes,
         "rss_kib_early": rss_early, "rss_kib_end": rss_end, "rss_growth": round(growth, 4),
-        "clean_exit": clean_exit,
+        "clean_exit": clean_exit, "rss_kib_every_5s": [rss for t, rss in samples if t % 5 == 0],
     }
     print(json.dumps(result))
     ok = not bad and growth <= 0.10 and clean_exit and codes.get("OK", 0) > 0

@@ -35,7 +35,9 @@ enum LoadAction {
     Describe,
     #[value(name = "healthz")]
     Healthz,
-    /// 75% DescribeKeyPairs, 20% ImportKeyPair, 5% CreateKeyPair.
+    /// Drawn at random per request: 79.8% DescribeKeyPairs, 20% ImportKeyPair, 0.2%
+    /// CreateKeyPair (creates are bound by the key generation rate, ~10/s a core; more
+    /// would only queue).
     #[value(name = "mixed")]
     Mixed,
 }
@@ -403,9 +405,9 @@ async fn worker(
         }
         let Some(s) = sender.as_mut() else { continue };
         let this = match action {
-            LoadAction::Mixed => match n % 20 {
-                0 => LoadAction::Create,
-                1..=4 => LoadAction::Import,
+            LoadAction::Mixed => match OsRng.next_u32() % 1000 {
+                0..=1 => LoadAction::Create,
+                2..=201 => LoadAction::Import,
                 _ => LoadAction::Describe,
             },
             other => other,
