@@ -659,20 +659,7 @@ pub async fn repeated_bindings_follow_the_product_rule(store: Store) {
 
 /// 64 concurrent inserts of one name: exactly one wins, the rest see `DuplicateName`.
 pub async fn concurrent_inserts_of_one_name_admit_one(store: Store) {
-    let scope = fresh_scope(Product::Cvm);
-    let attempts = (0..64u64).map(|i| {
-        let store = store.clone();
-        let kp = key_pair(&scope, "contested", i, i as i64);
-        async move { store.insert(kp, Q).await }
-    });
-    let results = join_all(attempts).await;
-    let wins = results.iter().filter(|r| r.is_ok()).count();
-    let dups = results
-        .iter()
-        .filter(|r| matches!(r, Err(StoreError::DuplicateName(_))))
-        .count();
-    assert_eq!((wins, dups), (1, 63), "{results:?}");
-    assert_eq!(all(&store, &scope).await.len(), 1);
+    concurrent_inserts_across_stores_admit_one(&[store]).await;
 }
 
 /// 64 concurrent inserts against a quota of 10: exactly 10 are stored.

@@ -212,22 +212,26 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn tc3_post_vector() {
-        let body = r#"{"Filters": [{"Name": "key-name", "Values": ["Tencent"]}], "Offset": 0, "Limit": 20}"#;
-        let hash = sha256_hex(body.as_bytes());
-        assert_eq!(
-            hash,
-            "85b8d3ddc0b542a287abb4a32db877a18a6973ba78fad965f1dd4b56008afce2"
-        );
+    /// The canonical request of a JSON POST of `body` to the vectors' host.
+    fn post_canonical(body: &str) -> String {
         let h = headers("application/json");
-        let cr = CanonicalRequest {
+        CanonicalRequest {
             method: "POST",
             query: "",
             headers: &h,
-            payload_hash: &hash,
+            payload_hash: &sha256_hex(body.as_bytes()),
         }
-        .text();
+        .text()
+    }
+
+    #[test]
+    fn tc3_post_vector() {
+        let body = r#"{"Filters": [{"Name": "key-name", "Values": ["Tencent"]}], "Offset": 0, "Limit": 20}"#;
+        assert_eq!(
+            sha256_hex(body.as_bytes()),
+            "85b8d3ddc0b542a287abb4a32db877a18a6973ba78fad965f1dd4b56008afce2"
+        );
+        let cr = post_canonical(body);
         assert_eq!(
             sha256_hex(cr.as_bytes()),
             "5390d73be0e8fa79c63186dce884a3bac176fcce0e3312594d618126cb57779b"
@@ -264,16 +268,7 @@ mod tests {
 
     #[test]
     fn tc3_lighthouse_vector() {
-        let body = r#"{"KeyIds": ["lhkp-omd12oc1"]}"#;
-        let h = headers("application/json");
-        let hash = sha256_hex(body.as_bytes());
-        let cr = CanonicalRequest {
-            method: "POST",
-            query: "",
-            headers: &h,
-            payload_hash: &hash,
-        }
-        .text();
+        let cr = post_canonical(r#"{"KeyIds": ["lhkp-omd12oc1"]}"#);
         assert_eq!(
             sha256_hex(cr.as_bytes()),
             "aef69887533d84f5dc5aba2362f742e16a4e0444f05a7ff6ec3230b599275eb0"

@@ -16,6 +16,7 @@ pub mod test_server;
 use async_trait::async_trait;
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures::TryStreamExt;
 use keypair_core::StoreError;
 use keypair_sql::{Dialect, Executor, Op, Out, Row, Tx, Value};
 use rand_core::{OsRng, RngCore};
@@ -180,6 +181,16 @@ struct PgTx<'a> {
     tx: &'a deadpool_postgres::Transaction<'a>,
 }
 
+impl PgTx<'_> {
+    /// The prepared statement for `sql`, from the connection's cache.
+    async fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement, StoreError> {
+        self.tx
+            .prepare_cached(sql)
+            .await
+            .map_err(StoreError::backend)
+    }
+}
+
 #[derive(Debug)]
 struct Param<'a>(&'a Value);
 
@@ -227,17 +238,13 @@ impl Tx for PgTx<'_> {
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let stmt = self
+        let stmt = self.statement(sql).await?;
+        let rows: Vec<tokio_postgres::Row> = self
             .tx
-            .prepare_cached(sql)
+            .query_raw(&stmt, params.iter().map(Param))
             .await
-            .map_err(StoreError::backend)?;
-        let params: Vec<Param<'_>> = params.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let rows = self
-            .tx
-            .query(&stmt, &refs)
+            .map_err(StoreError::backend)?
+            .try_collect()
             .await
             .map_err(StoreError::backend)?;
         rows.iter()
@@ -251,16 +258,9 @@ impl Tx for PgTx<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let stmt = self
-            .tx
-            .prepare_cached(sql)
-            .await
-            .map_err(StoreError::backend)?;
-        let params: Vec<Param<'_>> = params.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let stmt = self.statement(sql).await?;
         self.tx
-            .execute(&stmt, &refs)
+            .execute_raw(&stmt, params.iter().map(Param))
             .await
             .map_err(StoreError::backend)
     }

@@ -167,6 +167,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         .await
         .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener.local_addr().map_err(err)?;
+    let shutdown = shutdown_signal()?;
     tracing::info!(
         %addr,
         store = %store_url,
@@ -183,29 +184,29 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         writeln!(out, "listening on http://{addr}").map_err(err)?;
         out.flush().map_err(err)?;
     }
-    keypair_http::serve(listener, app, server_limits, shutdown_signal())
+    keypair_http::serve(listener, app, server_limits, shutdown)
         .await
         .map_err(err)?;
     tracing::info!("keypaird stopped");
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Registers SIGINT and SIGTERM handlers now and returns a future that resolves on
+/// either. Registering before the listening line is printed means a signal sent as soon
+/// as the server says it is ready still stops it cleanly.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, StartError> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot listen for SIGTERM; stop with SIGINT");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let mut term = signal(SignalKind::terminate())
+        .map_err(|e| StartError(format!("cannot handle SIGTERM: {e}")))?;
+    let mut int = signal(SignalKind::interrupt())
+        .map_err(|e| StartError(format!("cannot handle SIGINT: {e}")))?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
 
 /// Tells the user (on stderr; stdout carries only the listening line) how to use the new
