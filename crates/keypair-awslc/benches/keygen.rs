@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use keypair_awslc::AwsLcKeyGenerator;
-use keypair_core::{GeneratedKey, KeyBits, PublicKey, RsaKeyGenerator};
+use keypair_core::{GeneratedKey, KeyBits, KeyGenerator, PublicKey, RsaKeyGenerator};
 use std::time::Duration;
 
 fn encode(k: GeneratedKey) -> usize {
@@ -22,12 +22,10 @@ fn keygen(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(2));
     let aws = AwsLcKeyGenerator::new(KeyBits::Rsa2048);
     g.bench_function("aws-lc", |b| {
-        b.iter(|| encode(aws.generate_blocking().expect("key")))
+        b.iter(|| encode(aws.generate().expect("key")))
     });
     let rsa = RsaKeyGenerator::new(KeyBits::Rsa2048);
-    g.bench_function("rsa", |b| {
-        b.iter(|| encode(rsa.generate_blocking().expect("key")))
-    });
+    g.bench_function("rsa", |b| b.iter(|| encode(rsa.generate().expect("key"))));
     g.finish();
 }
 

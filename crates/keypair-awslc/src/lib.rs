@@ -7,7 +7,6 @@
 //! the same encodings (OpenSSH public key, PKCS#1 PEM private key). AWS-LC draws its
 //! randomness from the operating system; there is no seeded mode.
 
-use async_trait::async_trait;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use keypair_core::{Error, GeneratedKey, KeyBits, KeyGenerator, Result};
@@ -25,25 +24,23 @@ impl AwsLcKeyGenerator {
         AwsLcKeyGenerator { bits }
     }
 
-    /// Generates one key on the calling thread.
-    pub fn generate_blocking(&self) -> Result<GeneratedKey> {
+    fn generate_now(&self) -> Result<GeneratedKey> {
         let size = match self.bits {
             KeyBits::Rsa2048 => KeySize::Rsa2048,
             KeyBits::Rsa3072 => KeySize::Rsa3072,
             KeyBits::Rsa4096 => KeySize::Rsa4096,
         };
-        let failed = |what: &str| Error::KeyGeneration(format!("aws-lc: {what}"));
+        let failed = |what: &str| Error::key_generation(format!("aws-lc: {what}"));
         let pair = KeyPair::generate(size).map_err(|_| failed("generating the key"))?;
         let der = pair.as_der().map_err(|_| failed("exporting the key"))?;
         let key =
-            rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).map_err(|e| failed(&e.to_string()))?;
+            rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).map_err(Error::key_generation)?;
         GeneratedKey::from_rsa(&key)
     }
 }
 
-#[async_trait]
 impl KeyGenerator for AwsLcKeyGenerator {
-    async fn generate(&self) -> Result<GeneratedKey> {
-        self.generate_blocking()
+    fn generate(&self) -> Result<GeneratedKey> {
+        self.generate_now()
     }
 }

@@ -42,19 +42,16 @@ fn describe(c: &mut Criterion) {
             let kp = key_pair(&scope, &format!("key_{i}"), i, i as i64);
             block_on(store.insert(kp, u32::MAX)).expect("insert");
         }
-        let first = Query {
-            filters: vec![],
-            offset: 0,
-            limit: 20,
-        };
+        let first = Query::new(vec![], 0, 20).expect("a valid query");
         g.bench_function(BenchmarkId::new("first_page", size), |b| {
             b.iter(|| block_on(store.query(&scope, &first)).expect("query"))
         });
-        let by_name = Query {
-            filters: vec![Filter::Names(vec!["key_99".into()], NameMatch::Substring)],
-            offset: 0,
-            limit: 20,
-        };
+        let by_name = Query::new(
+            vec![Filter::Names(vec!["key_99".into()], NameMatch::Substring)],
+            0,
+            20,
+        )
+        .expect("a valid query");
         g.bench_function(BenchmarkId::new("name_filter", size), |b| {
             b.iter(|| block_on(store.query(&scope, &by_name)).expect("query"))
         });

@@ -1,11 +1,22 @@
 //! The domain error: one variant per thing a caller can act on, each carrying what its
 //! message needs. The mapping to Tencent error codes lives in the HTTP adapter.
+//!
+//! The enum is deliberately *not* `#[non_exhaustive]`: adapters map it with one
+//! exhaustive `match`, so a variant added here fails to compile in every adapter until
+//! it is mapped, instead of falling silently into a wildcard arm.
+//!
+//! `Display` is always safe to show the caller. The two failures that are not the
+//! caller's doing ([`Error::Storage`], [`Error::KeyGeneration`]) say only what failed;
+//! their cause is kept as the error's [`source`](std::error::Error::source) for the
+//! operator's log.
 
 use crate::{InstanceId, KeyId, Product};
 
+/// The cause of a failure that is not the caller's doing, kept for the operator.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why a key-pair operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The key name is the empty string.
     #[error("the key name is empty; give 1 to 25 letters, digits or underscores")]
@@ -209,12 +220,25 @@ pub enum Error {
         /// The action's wire name.
         action: &'static str,
     },
-    /// Key generation failed.
-    #[error("key generation failed: {0}")]
-    KeyGeneration(String),
-    /// The store failed for a reason the caller cannot fix (I/O, connection, corruption).
-    #[error("storage failure: {0}")]
-    Storage(String),
+    /// Key generation failed; the cause is the source.
+    #[error("key generation failed")]
+    KeyGeneration(#[source] BoxError),
+    /// The store failed for a reason the caller cannot fix (I/O, connection,
+    /// corruption); the cause is the source.
+    #[error("the key-pair store failed")]
+    Storage(#[source] BoxError),
+}
+
+impl Error {
+    /// A key-generation failure caused by `cause`.
+    pub fn key_generation(cause: impl Into<BoxError>) -> Self {
+        Error::KeyGeneration(cause.into())
+    }
+
+    /// A storage failure caused by `cause`.
+    pub fn storage(cause: impl Into<BoxError>) -> Self {
+        Error::Storage(cause.into())
+    }
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

@@ -7,7 +7,6 @@ use crate::{
     AccountId, Description, GeneratedKey, IdGenerator, KeyGenerator, KeyId, KeyName, KeyPair,
     PrivateKeyPem, Product, ProjectId, PublicKey, RandomIds, Scope, Tags, Timestamp,
 };
-use async_trait::async_trait;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
 use ssh_key::public::{KeyData, RsaPublicKey};
@@ -71,9 +70,8 @@ impl FakeKeyGenerator {
     }
 }
 
-#[async_trait]
 impl KeyGenerator for FakeKeyGenerator {
-    async fn generate(&self) -> crate::Result<GeneratedKey> {
+    fn generate(&self) -> crate::Result<GeneratedKey> {
         let seed = self.next.fetch_add(1, Ordering::SeqCst);
         Ok(GeneratedKey {
             public: synthetic_public_key(seed, "").key_data(),

@@ -1,8 +1,12 @@
 //! Key generation: the `KeyGenerator` port, the private-key type that is never stored,
 //! and the pure-Rust `rsa` implementation.
+//!
+//! The port is synchronous on purpose, like rustls' `SecureRandom`: generating a key is
+//! pure CPU work, so an implementation simply does it on the thread that calls it. The
+//! async service never calls it directly; it goes through [`KeyPool`](crate::KeyPool),
+//! the one place that owns the threads generation runs on.
 
 use crate::{Error, Result};
-use async_trait::async_trait;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRngCore, OsRng, SeedableRng};
 use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
@@ -77,11 +81,10 @@ impl GeneratedKey {
     /// Encodes an `rsa` private key; any RSA backend can produce an `rsa::RsaPrivateKey`
     /// (or its PKCS#1 DER) and share this encoding.
     pub fn from_rsa(key: &rsa::RsaPrivateKey) -> Result<Self> {
-        let public = RsaPublicKey::try_from(key.to_public_key())
-            .map_err(|e| Error::KeyGeneration(format!("encoding the public key: {e}")))?;
+        let public = RsaPublicKey::try_from(key.to_public_key()).map_err(Error::key_generation)?;
         let pem = key
             .to_pkcs1_pem(LineEnding::LF)
-            .map_err(|e| Error::KeyGeneration(format!("encoding the private key: {e}")))?;
+            .map_err(Error::key_generation)?;
         Ok(GeneratedKey {
             public: KeyData::Rsa(public),
             private_pem: PrivateKeyPem(pem),
@@ -89,16 +92,19 @@ impl GeneratedKey {
     }
 }
 
-/// Port: makes RSA key pairs.
+/// Port: makes RSA key pairs, synchronously, on the calling thread.
 ///
-/// Contract: every call returns a new key pair of the configured size, never one handed
-/// out before. Generation is CPU-heavy (tenths of a second); an implementation may do it
-/// on the calling thread, so callers on an async runtime run it where blocking is allowed
-/// (the HTTP adapter does). An implementation never writes a private key anywhere.
-#[async_trait]
+/// Contract:
+/// - every call returns a new key pair of the configured size, never one returned before;
+/// - the work happens on the calling thread and may take tenths of a second of CPU, so
+///   async code never calls this directly: the service reaches it through a
+///   [`KeyPool`](crate::KeyPool), whose own threads make the call;
+/// - an implementation never writes a private key anywhere (no file, no log).
+///
+/// `key_generator_conformance` in the `testkit` feature checks the encodings.
 pub trait KeyGenerator: Send + Sync {
     /// A new key pair.
-    async fn generate(&self) -> Result<GeneratedKey>;
+    fn generate(&self) -> Result<GeneratedKey>;
 }
 
 enum Randomness {
@@ -131,15 +137,13 @@ impl RsaKeyGenerator {
         }
     }
 
-    /// Generates one key on the calling thread.
-    pub fn generate_blocking(&self) -> Result<GeneratedKey> {
+    fn generate_now(&self) -> Result<GeneratedKey> {
         let bits = self.bits.bits();
         let key = match &self.rng {
             Randomness::Os => rsa_key(&mut OsRng, bits)?,
             Randomness::Seeded(rng) => {
-                let mut rng = rng
-                    .lock()
-                    .map_err(|_| Error::KeyGeneration("the seeded generator is poisoned".into()))?;
+                // A panic mid-generation leaves a usable stream behind; keep going.
+                let mut rng = rng.lock().unwrap_or_else(|p| p.into_inner());
                 rsa_key(&mut *rng, bits)?
             }
         };
@@ -148,7 +152,7 @@ impl RsaKeyGenerator {
 }
 
 fn rsa_key(rng: &mut impl CryptoRngCore, bits: usize) -> Result<rsa::RsaPrivateKey> {
-    rsa::RsaPrivateKey::new(rng, bits).map_err(|e| Error::KeyGeneration(e.to_string()))
+    rsa::RsaPrivateKey::new(rng, bits).map_err(Error::key_generation)
 }
 
 impl Default for RsaKeyGenerator {
@@ -157,9 +161,8 @@ impl Default for RsaKeyGenerator {
     }
 }
 
-#[async_trait]
 impl KeyGenerator for RsaKeyGenerator {
-    async fn generate(&self) -> Result<GeneratedKey> {
-        self.generate_blocking()
+    fn generate(&self) -> Result<GeneratedKey> {
+        self.generate_now()
     }
 }

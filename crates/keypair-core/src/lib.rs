@@ -7,7 +7,7 @@
 //! | port | what it does | implementations here |
 //! |---|---|---|
 //! | [`KeyPairStore`] | atomic storage of key pairs | `keypair-memory`, `keypair-sqlite`, `keypair-postgres` crates |
-//! | [`KeyGenerator`] | new RSA key pairs | [`RsaKeyGenerator`], [`KeyPool`] (a pre-generating wrapper) |
+//! | [`KeyGenerator`] | new RSA key pairs, synchronously (CPU work) | [`RsaKeyGenerator`]; `keypair-awslc` |
 //! | [`IdGenerator`] | new key ids | [`RandomIds`], [`SequentialIds`] |
 //! | [`Clock`] | the time | [`SystemClock`], [`ManualClock`] |
 //! | [`ProjectCatalog`] | which CVM projects exist | [`DefaultProjectOnly`], [`StaticProjects`] |
@@ -15,8 +15,21 @@
 //! [`KeyPairService`] holds the use-cases over those ports. Errors are one enum,
 //! [`Error`]; mapping them to Tencent error codes is the HTTP adapter's job.
 //!
-//! Features: `testkit` exports the store conformance suite ([`testkit`]); `proptest`
-//! exports property-test strategies ([`strategies`]).
+//! ## Executors
+//!
+//! The crate runs under any executor. Its one async boundary around CPU work is
+//! [`KeyPool`]: it owns the threads that call the synchronous [`KeyGenerator`] and hands
+//! keys back over a runtime-agnostic channel, so [`KeyPairService::create`] never blocks
+//! the caller's executor. The service builds a pool with no reserve by default; give it
+//! one with a reserve ([`ServiceBuilder::key_pool`]) for fast bursts.
+//!
+//! ## Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `fixtures` | cheap synthetic public keys and records, and a fake key generator (`fixtures` module) |
+//! | `testkit` | the store conformance suite, `store_conformance!` and the key-generator conformance (`testkit` module); implies `fixtures`. The macro's tokio forms need `tokio` (`macros`, `rt-multi-thread` or `rt`) in the calling crate; its `futures:` form needs nothing more |
+//! | `proptest` | proptest strategies for valid and invalid names, ids, tags and public keys (`strategies` module); implies `fixtures` |
 
 mod clock;
 mod error;
@@ -28,7 +41,7 @@ mod openssh;
 mod pool;
 mod product;
 mod project;
-pub mod query;
+mod query;
 mod service;
 mod store;
 mod tag;
@@ -41,7 +54,7 @@ pub mod strategies;
 pub mod testkit;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, Result};
 pub use id::{AccountId, IdGenerator, InstanceId, KeyId, ProjectId, RandomIds, SequentialIds};
 pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGenerator};
 pub use model::{Association, Change, KeyPair, Scope};
@@ -50,7 +63,10 @@ pub use openssh::{Fingerprint, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
 pub use pool::{default_workers, KeyPool, PoolStats};
 pub use product::{Action, NameMatch, Product, ProductSpec, RepeatedBinding, UnknownProduct};
 pub use project::{DefaultProjectOnly, ProjectCatalog, StaticProjects};
-pub use query::{describe_order, Filter, Page, Query, RawFilter};
+pub use query::{
+    describe_order, evaluate, parse_key_ids, Filter, Page, Query, RawFilter, DEFAULT_LIMIT,
+    MAX_LIMIT,
+};
 pub use service::{
     CreateKeyPair, CreatedKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding,
     KeyPairService, ModifyKeyPairAttribute, RawTag, ServiceBuilder, DEFAULT_QUOTA,

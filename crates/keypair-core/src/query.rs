@@ -70,15 +70,14 @@ impl Filter {
     }
 }
 
-/// A validated describe: filters, offset and limit.
+/// A validated describe: filters, offset and limit. Its fields are private so that
+/// every `Query` a store sees has passed the checks: build one with [`Query::parse`]
+/// (from wire values) or [`Query::new`] (from typed filters).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
-    /// All must match.
-    pub filters: Vec<Filter>,
-    /// Matches to skip.
-    pub offset: u64,
-    /// Most matches to return, 1..=100.
-    pub limit: u32,
+    filters: Vec<Filter>,
+    offset: u64,
+    limit: u32,
 }
 
 impl Query {
@@ -89,6 +88,40 @@ impl Query {
             offset: 0,
             limit: MAX_LIMIT,
         }
+    }
+
+    /// A query from typed filters (all must match), skipping `offset` matches and
+    /// returning at most `limit`.
+    ///
+    /// # Errors
+    /// [`Error::LimitOutOfRange`] unless `limit` is 1 to [`MAX_LIMIT`].
+    pub fn new(filters: Vec<Filter>, offset: u64, limit: u32) -> Result<Self> {
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Error::LimitOutOfRange {
+                value: i64::from(limit),
+                max: MAX_LIMIT,
+            });
+        }
+        Ok(Query {
+            filters,
+            offset,
+            limit,
+        })
+    }
+
+    /// The filters; all must match.
+    pub fn filters(&self) -> &[Filter] {
+        &self.filters
+    }
+
+    /// Matches to skip.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Most matches to return, 1 to [`MAX_LIMIT`].
+    pub fn limit(&self) -> u32 {
+        self.limit
     }
 
     /// Whether `kp` passes every filter.

@@ -4,7 +4,7 @@
 use crate::query::parse_ids;
 use crate::{
     Association, Change, Clock, DefaultProjectOnly, Description, Error, GeneratedKey, IdGenerator,
-    InstanceId, KeyGenerator, KeyId, KeyName, KeyPair, KeyPairStore, Page, PrivateKeyPem,
+    InstanceId, KeyGenerator, KeyId, KeyName, KeyPair, KeyPairStore, KeyPool, Page, PrivateKeyPem,
     ProjectCatalog, ProjectId, PublicKey, Query, RandomIds, RawFilter, Result, RsaKeyGenerator,
     Scope, StoreError, SystemClock, Tag, Tags,
 };
@@ -94,13 +94,21 @@ pub struct CreatedKeyPair {
     pub private_key: PrivateKeyPem,
 }
 
+/// Where the service's keys come from: a generator it will wrap in its own pool, or a
+/// pool the caller shares (to read its statistics, or to serve several services).
+enum KeySource {
+    Generator(Arc<dyn KeyGenerator>),
+    Pool(Arc<KeyPool>),
+}
+
 /// The ports a service runs on. Defaults: random ids, the system clock, RSA-2048 from the
-/// OS CSPRNG, only project 0, a quota of [`DEFAULT_QUOTA`].
+/// OS CSPRNG generated on one thread of the service's own (no reserve), only project 0, a
+/// quota of [`DEFAULT_QUOTA`].
 pub struct ServiceBuilder {
     store: Arc<dyn KeyPairStore>,
     ids: Arc<dyn IdGenerator>,
     clock: Arc<dyn Clock>,
-    keygen: Arc<dyn KeyGenerator>,
+    keys: KeySource,
     projects: Arc<dyn ProjectCatalog>,
     quota: u32,
 }
@@ -116,9 +124,17 @@ impl ServiceBuilder {
         self.clock = clock;
         self
     }
-    /// Sets the key generator.
+    /// Sets the key generator. The service runs it on threads of its own (a
+    /// [`KeyPool`] with no reserve and [`default_workers`](crate::default_workers)
+    /// threads), never on the caller's executor.
     pub fn key_generator(mut self, keygen: Arc<dyn KeyGenerator>) -> Self {
-        self.keygen = keygen;
+        self.keys = KeySource::Generator(keygen);
+        self
+    }
+    /// Takes keys from `pool`, for a reserve of ready keys or a pool shared with other
+    /// services.
+    pub fn key_pool(mut self, pool: Arc<KeyPool>) -> Self {
+        self.keys = KeySource::Pool(pool);
         self
     }
     /// Sets the project catalog.
@@ -137,7 +153,10 @@ impl ServiceBuilder {
             store: self.store,
             ids: self.ids,
             clock: self.clock,
-            keygen: self.keygen,
+            keys: match self.keys {
+                KeySource::Pool(pool) => pool,
+                KeySource::Generator(g) => Arc::new(KeyPool::new(g, 0, crate::default_workers())),
+            },
             projects: self.projects,
             quota: self.quota,
         }
@@ -149,7 +168,7 @@ pub struct KeyPairService {
     store: Arc<dyn KeyPairStore>,
     ids: Arc<dyn IdGenerator>,
     clock: Arc<dyn Clock>,
-    keygen: Arc<dyn KeyGenerator>,
+    keys: Arc<KeyPool>,
     projects: Arc<dyn ProjectCatalog>,
     quota: u32,
 }
@@ -161,7 +180,7 @@ impl KeyPairService {
             store,
             ids: Arc::new(RandomIds),
             clock: Arc::new(SystemClock),
-            keygen: Arc::new(RsaKeyGenerator::default()),
+            keys: KeySource::Generator(Arc::new(RsaKeyGenerator::default())),
             projects: Arc::new(DefaultProjectOnly),
             quota: DEFAULT_QUOTA,
         }
@@ -172,25 +191,50 @@ impl KeyPairService {
         &self.store
     }
 
+    /// The clock the service stamps creation times with; adapters that need the time
+    /// (signature windows, rate limits) use this one, so tests pin a single clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The pool the service takes keys from (for its statistics).
+    pub fn key_pool(&self) -> &Arc<KeyPool> {
+        &self.keys
+    }
+
     /// CreateKeyPair: generates an RSA key pair, stores its public half and returns the
     /// private key once.
+    ///
+    /// The name and the quota are checked before a key is taken, so a create the store
+    /// would refuse costs no generation; the store still decides atomically at insert,
+    /// and a key whose insert was refused goes back to the pool unseen.
     pub async fn create(&self, scope: &Scope, req: CreateKeyPair) -> Result<CreatedKeyPair> {
         let (name, project, tags) =
             self.validate_new(scope, &req.name, req.project_id, &req.tags)?;
+        self.store.check_new(scope, &name, self.quota).await?;
         let GeneratedKey {
             public,
             private_pem,
-        } = self.keygen.generate().await?;
-        let key_pair = self
+        } = self.keys.take(scope).await?;
+        let inserted = self
             .insert_with_fresh_id(scope, |id| {
                 let public_key = PublicKey::from_key_data(public.clone(), &id.key_comment())?;
                 Ok(self.record(scope, id, name.clone(), project, public_key, tags.clone()))
             })
-            .await?;
-        Ok(CreatedKeyPair {
-            key_pair,
-            private_key: private_pem,
-        })
+            .await;
+        match inserted {
+            Ok(key_pair) => Ok(CreatedKeyPair {
+                key_pair,
+                private_key: private_pem,
+            }),
+            Err(e) => {
+                self.keys.give_back(GeneratedKey {
+                    public,
+                    private_pem,
+                });
+                Err(e)
+            }
+        }
     }
 
     /// ImportKeyPair: stores a user's OpenSSH RSA public key.
@@ -366,7 +410,7 @@ impl KeyPairService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::Storage(format!(
+        Err(Error::storage(format!(
             "no free key id after {ID_ATTEMPTS} attempts; the id generator is not random"
         )))
     }
@@ -399,8 +443,8 @@ impl From<StoreError> for Error {
                 Error::AlreadyAssociated { key, instance }
             }
             StoreError::NotAssociated { key, instance } => Error::NotAssociated { key, instance },
-            StoreError::DuplicateId => Error::Storage("key id collision".into()),
-            StoreError::Backend(e) => Error::Storage(e.to_string()),
+            StoreError::DuplicateId => Error::storage("key id collision"),
+            StoreError::Backend(e) => Error::Storage(e),
         }
     }
 }

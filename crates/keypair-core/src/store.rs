@@ -4,8 +4,8 @@
 //! which checks this contract, including the atomicity rules.
 
 use crate::{
-    Association, Change, Fingerprint, InstanceId, KeyId, KeyName, KeyPair, Page, Query,
-    RepeatedBinding, Scope,
+    Association, Change, Filter, Fingerprint, InstanceId, KeyId, KeyName, KeyPair, NameMatch, Page,
+    Query, RepeatedBinding, Scope,
 };
 use async_trait::async_trait;
 
@@ -87,6 +87,31 @@ pub trait KeyPairStore: Send + Sync {
     /// fingerprint with `DuplicateFingerprint`; a scope already holding `quota` key pairs
     /// with `QuotaExceeded`.
     async fn insert(&self, key_pair: KeyPair, quota: u32) -> Result<(), StoreError>;
+
+    /// A cheap early answer to "would an insert named `name` be refused for its name or
+    /// the quota?", so a create can skip generating a key it could not store. Not
+    /// atomic and not the authority: `insert` decides. Returns `DuplicateName` or
+    /// `QuotaExceeded` as `insert` would. The default asks `query` twice; a store may
+    /// answer in one round trip.
+    async fn check_new(&self, scope: &Scope, name: &KeyName, quota: u32) -> Result<(), StoreError> {
+        let by_name = Query::new(
+            vec![Filter::Names(
+                vec![name.as_str().to_owned()],
+                NameMatch::Exact,
+            )],
+            0,
+            1,
+        )
+        .map_err(StoreError::backend)?;
+        if self.query(scope, &by_name).await?.total > 0 {
+            return Err(StoreError::DuplicateName(name.clone()));
+        }
+        let count = Query::new(Vec::new(), 0, 1).map_err(StoreError::backend)?;
+        if self.query(scope, &count).await?.total >= u64::from(quota) {
+            return Err(StoreError::QuotaExceeded { limit: quota });
+        }
+        Ok(())
+    }
 
     /// The key pairs of the scope with these ids, in describe order; missing ids are
     /// left out.

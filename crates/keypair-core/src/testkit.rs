@@ -14,9 +14,8 @@
 
 use crate::fixtures::{fresh_scope, key_pair, synthetic_public_key};
 use crate::{
-    query, Association, Change, Description, Filter, InstanceId, KeyId, KeyName, KeyPair,
-    KeyPairStore, NameMatch, Product, ProjectId, Query, RepeatedBinding, Scope, StoreError, Tag,
-    Tags, Timestamp,
+    Association, Change, Description, Filter, InstanceId, KeyId, KeyName, KeyPair, KeyPairStore,
+    NameMatch, Product, ProjectId, Query, RepeatedBinding, Scope, StoreError, Tag, Tags, Timestamp,
 };
 use futures::future::join_all;
 use rand_chacha::ChaCha20Rng;
@@ -271,11 +270,7 @@ pub async fn every_filter_kind_works(store: Store) {
         let store = store.clone();
         let scope = scope.clone();
         async move {
-            let q = Query {
-                filters,
-                offset: 0,
-                limit: 100,
-            };
+            let q = Query::new(filters, 0, 100).expect("a valid query");
             let page = store.query(&scope, &q).await.expect("query");
             assert_eq!(page.total as usize, page.items.len());
             page.items
@@ -386,21 +381,13 @@ pub async fn paging_walks_every_match_once_in_order(store: Store) {
         vec![Filter::TagKeys(vec!["parity".into()])],
     ];
     for filters in filter_sets {
-        let q0 = Query {
-            filters: filters.clone(),
-            offset: 0,
-            limit: 100,
-        };
-        let expected = query::evaluate(&q0, &made);
+        let q0 = Query::new(filters.clone(), 0, 100).expect("a valid query");
+        let expected = crate::evaluate(&q0, &made);
         for limit in [1u32, 2, 7, 20, 100] {
             let mut seen = Vec::new();
             let mut offset = 0u64;
             loop {
-                let q = Query {
-                    filters: filters.clone(),
-                    offset,
-                    limit,
-                };
+                let q = Query::new(filters.clone(), offset, limit).expect("a valid query");
                 let page = store.query(&scope, &q).await.expect("query");
                 assert_eq!(
                     page.total, expected.total,
@@ -418,11 +405,7 @@ pub async fn paging_walks_every_match_once_in_order(store: Store) {
                 "pages of {limit} differ from the describe order"
             );
         }
-        let beyond = Query {
-            filters,
-            offset: 10_000,
-            limit: 5,
-        };
+        let beyond = Query::new(filters, 10_000, 5).expect("a valid query");
         let page = store.query(&scope, &beyond).await.expect("query");
         assert_eq!((page.total, page.items.len()), (expected.total, 0));
     }
@@ -704,25 +687,40 @@ pub async fn timestamps_round_trip(store: Store) {
     }
 }
 
-/// Expands to one `#[tokio::test]` per conformance case, each calling `$make` (an
-/// expression evaluating to a future of `Arc<dyn KeyPairStore>`) for its store.
+/// Expands to one test per conformance case, each calling `$make` (an expression
+/// evaluating to a future of `Arc<dyn KeyPairStore>`) for a fresh store.
 ///
-/// `store_conformance!(optional: $make)` takes a future of `Option<Arc<dyn
-/// KeyPairStore>>` instead; `None` means the backend is unavailable and the case returns
-/// (the factory is expected to have said so loudly).
+/// - `store_conformance!($make)`: each case is a `#[tokio::test]` on a multi-thread
+///   runtime (the test crate needs `tokio` with `macros` and `rt-multi-thread`).
+/// - `store_conformance!(current_thread: $make)`: the same on tokio's current-thread
+///   runtime (`tokio` with `macros` and `rt`).
+/// - `store_conformance!(futures: $make)`: each case is a plain `#[test]` driven by
+///   `futures::executor::block_on`, with no tokio at all.
+/// - `store_conformance!(optional: $make)`: multi-thread tokio, where `$make` is a
+///   future of `Option<Arc<dyn KeyPairStore>>`; `None` means the backend is unavailable
+///   and the case returns (the factory is expected to have said so loudly).
 #[macro_export]
 macro_rules! store_conformance {
     (optional: $make:expr) => {
-        $crate::store_conformance!(@all $make);
+        $crate::store_conformance!(@all multi_thread; $make);
+    };
+    (current_thread: $make:expr) => {
+        $crate::store_conformance!(@all current_thread; $crate::store_conformance!(@some $make));
+    };
+    (futures: $make:expr) => {
+        $crate::store_conformance!(@all futures; $crate::store_conformance!(@some $make));
     };
     ($make:expr) => {
-        $crate::store_conformance!(@all async {
+        $crate::store_conformance!(@all multi_thread; $crate::store_conformance!(@some $make));
+    };
+    (@some $make:expr) => {
+        async {
             let store: $crate::testkit::Store = $make.await;
             Some(store)
-        });
+        }
     };
-    (@all $make:expr) => {
-        $crate::store_conformance!(@cases $make;
+    (@all $runner:ident; $make:expr) => {
+        $crate::store_conformance!(@cases $runner; $make;
             insert_then_read_round_trips,
             duplicate_name_is_rejected_per_scope,
             duplicate_public_key_is_rejected_per_scope,
@@ -739,28 +737,87 @@ macro_rules! store_conformance {
             concurrent_inserts_of_one_name_admit_one,
             concurrent_inserts_respect_the_quota,
             timestamps_round_trip,
+            check_new_answers_like_insert,
         );
     };
-    (@cases $make:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                let store: Option<$crate::testkit::Store> = $make.await;
-                if let Some(store) = store {
-                    $crate::testkit::$case(store).await;
-                }
-            }
-        )*
+    (@cases $runner:ident; $make:expr; $($case:ident),* $(,)?) => {
+        $( $crate::store_conformance!(@case $runner; $make; $case); )*
     };
+    (@case multi_thread; $make:expr; $case:ident) => {
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $case() {
+            $crate::store_conformance!(@body $make; $case);
+        }
+    };
+    (@case current_thread; $make:expr; $case:ident) => {
+        #[::tokio::test(flavor = "current_thread")]
+        async fn $case() {
+            $crate::store_conformance!(@body $make; $case);
+        }
+    };
+    (@case futures; $make:expr; $case:ident) => {
+        #[test]
+        fn $case() {
+            $crate::testkit::block_on(async {
+                $crate::store_conformance!(@body $make; $case);
+            });
+        }
+    };
+    (@body $make:expr; $case:ident) => {
+        let store: Option<$crate::testkit::Store> = $make.await;
+        if let Some(store) = store {
+            $crate::testkit::$case(store).await;
+        }
+    };
+}
+
+/// Drives a future to completion on this thread, for [`store_conformance!`]'s
+/// `futures:` form: the conformance suite under an executor that is not tokio.
+pub use futures::executor::block_on;
+
+/// `check_new` refuses exactly what `insert` would refuse for the name and the quota,
+/// and nothing else.
+pub async fn check_new_answers_like_insert(store: Store) {
+    let scope = fresh_scope(Product::Lighthouse);
+    let name = KeyName::parse("early").expect("valid");
+    store
+        .check_new(&scope, &name, 2)
+        .await
+        .expect("empty scope");
+    store
+        .insert(key_pair(&scope, "early", 1, 1), 2)
+        .await
+        .expect("insert");
+    assert!(matches!(
+        store.check_new(&scope, &name, 2).await,
+        Err(StoreError::DuplicateName(n)) if n == name
+    ));
+    // A name that only contains the stored one is free, on both products.
+    let longer = KeyName::parse("early_bird").expect("valid");
+    store
+        .check_new(&scope, &longer, 2)
+        .await
+        .expect("free name");
+    store
+        .insert(key_pair(&scope, "other", 2, 2), 2)
+        .await
+        .expect("insert");
+    assert!(matches!(
+        store.check_new(&scope, &longer, 2).await,
+        Err(StoreError::QuotaExceeded { limit: 2 })
+    ));
+    // Another scope is unaffected.
+    let other = fresh_scope(Product::Lighthouse);
+    store.check_new(&other, &name, 2).await.expect("isolated");
 }
 
 /// The conformance of a `KeyGenerator` backend: RSA-2048 by default, a PKCS#1 PEM private
 /// key whose public half is the public key, an encoding that parses back to the same
 /// fingerprint, and a new key on every call. Every backend runs this.
-pub async fn key_generator_conformance(generator: &dyn crate::KeyGenerator) {
+pub fn key_generator_conformance(generator: &dyn crate::KeyGenerator) {
     use rsa::pkcs1::DecodeRsaPrivateKey;
-    let first = generator.generate().await.expect("generate");
-    let second = generator.generate().await.expect("generate");
+    let first = generator.generate().expect("generate");
+    let second = generator.generate().expect("generate");
     let encoded =
         crate::PublicKey::from_key_data(first.public.clone(), "skey_conform").expect("encodes");
     assert_eq!(encoded.bits(), 2048, "RSA-2048 by default");

@@ -5,8 +5,8 @@ use futures::executor::block_on;
 use keypair_core::fixtures::{fresh_scope, key_pair};
 use keypair_core::strategies::*;
 use keypair_core::{
-    describe_order, Error, Filter, KeyBits, KeyId, KeyName, KeyPairStore, NameMatch, Product,
-    PublicKey, Query, RsaKeyGenerator, Tag, Tags,
+    describe_order, Error, Filter, KeyBits, KeyGenerator, KeyId, KeyName, KeyPairStore, NameMatch,
+    Product, PublicKey, Query, RsaKeyGenerator, Tag, Tags,
 };
 use keypair_memory::MemoryStore;
 use proptest::prelude::*;
@@ -80,7 +80,7 @@ proptest! {
     /// public half is the public key.
     #[test]
     fn generated_keys_round_trip(seed in any::<u64>()) {
-        let generated = RsaKeyGenerator::seeded(KeyBits::Rsa2048, seed).generate_blocking().unwrap();
+        let generated = RsaKeyGenerator::seeded(KeyBits::Rsa2048, seed).generate().unwrap();
         let encoded = PublicKey::from_key_data(generated.public.clone(), "skey_abc").unwrap();
         let parsed = PublicKey::parse_openssh(encoded.as_openssh()).unwrap();
         prop_assert_eq!(parsed.fingerprint(), encoded.fingerprint());
@@ -152,7 +152,7 @@ proptest! {
         let mut seen = Vec::new();
         let mut offset = 0;
         loop {
-            let page = block_on(store.query(&scope, &Query { filters: filters.clone(), offset, limit })).unwrap();
+            let page = block_on(store.query(&scope, &Query::new(filters.clone(), offset, limit).expect("a valid query"))).unwrap();
             prop_assert_eq!(page.total as usize, expected.len());
             if page.items.is_empty() { break; }
             offset += page.items.len() as u64;

@@ -95,7 +95,8 @@ pub async fn run(
     let product = scope.product;
     let domain = |e: keypair_core::Error| {
         if crate::error::is_internal(&e) {
-            tracing::error!(action = action.name(), %product, error = %e, "internal error");
+            let cause = crate::error::chain(&e);
+            tracing::error!(action = action.name(), %product, error = %cause, "internal error");
         }
         from_domain(&e, product)
     };

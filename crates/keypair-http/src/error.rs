@@ -94,10 +94,12 @@ impl ApiError {
     }
 }
 
-/// The Tencent code of a domain error for a product, and its Chinese summary: the one
-/// mapping table (docs/api.md lists it).
-pub fn code_for(err: &Error, product: Product) -> (&'static str, &'static str) {
-    let (cvm, lighthouse, zh) = match err {
+/// The CVM code, the Lighthouse code and the Chinese summary of an error the caller can
+/// act on; `None` for a failure that is not the caller's doing, whose detail stays in the
+/// log. This is the one mapping table (docs/api.md lists it), and it is an exhaustive
+/// match: a variant added to the core does not compile until it is mapped here.
+fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match err {
         Error::KeyNameEmpty => (
             "InvalidKeyPairNameEmpty",
             "InvalidParameterValue.InvalidKeyPairNameEmpty",
@@ -238,28 +240,34 @@ pub fn code_for(err: &Error, product: Product) -> (&'static str, &'static str) {
             "用户名无效",
         ),
         Error::UnsupportedAction { .. } => ("InvalidAction", "InvalidAction", "接口不存在"),
-        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => {
-            let internal = ApiError::internal(product).code;
-            (internal, internal, "内部错误")
-        }
-        // A variant added to the core later is an internal error until mapped here.
-        _ => {
-            let internal = ApiError::internal(product).code;
-            (internal, internal, "内部错误")
-        }
-    };
-    match product {
-        Product::Cvm => (cvm, zh),
-        Product::Lighthouse => (lighthouse, zh),
+        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => return None,
+    })
+}
+
+/// The Tencent code of a domain error for a product, and its Chinese summary.
+pub fn code_for(err: &Error, product: Product) -> (&'static str, &'static str) {
+    match (public_codes(err), product) {
+        (Some((cvm, _, zh)), Product::Cvm) => (cvm, zh),
+        (Some((_, lighthouse, zh)), Product::Lighthouse) => (lighthouse, zh),
+        (None, _) => (ApiError::internal(product).code, "内部错误"),
     }
 }
 
 /// Whether the error hides internals (its detail goes to the log, not the caller).
 pub fn is_internal(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_)
-    )
+    public_codes(err).is_none()
+}
+
+/// An error and its causes, `outer: inner: …`, for the operator's log.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The answer for a domain error.

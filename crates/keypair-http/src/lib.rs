@@ -19,7 +19,6 @@ pub mod actions;
 pub mod auth;
 pub mod error;
 pub mod fuzzing;
-mod keygen;
 pub mod metrics;
 pub mod params;
 pub mod ratelimit;
@@ -28,7 +27,6 @@ pub mod sign;
 
 pub use auth::{Credential, Credentials};
 pub use error::{ApiError, Language};
-pub use keygen::OffloadedKeyGenerator;
 pub use metrics::{MeteredStore, Metrics};
 pub use ratelimit::RateLimits;
 pub use serve::{serve, ServerLimits};
@@ -40,7 +38,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
-use keypair_core::{Action, Clock, KeyPairService, Product, Scope, SystemClock};
+use keypair_core::{Action, KeyPairService, Product, Scope};
 use params::Params;
 use rand_core::{OsRng, RngCore};
 use ratelimit::RateLimiter;
@@ -97,14 +95,13 @@ pub struct AppState {
     config: HttpConfig,
     limiter: RateLimiter,
     nonces: NonceCache,
-    clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
     in_flight: tokio::sync::Semaphore,
 }
 
 impl AppState {
-    /// The state for a service and its credentials. Build the service with an
-    /// [`OffloadedKeyGenerator`] so key generation stays off the async workers.
+    /// The state for a service and its credentials. Signature windows and rate limits
+    /// read the service's clock, so pinning that one clock pins them all.
     pub fn new(service: KeyPairService, credentials: Credentials, config: HttpConfig) -> Self {
         AppState {
             service,
@@ -113,7 +110,6 @@ impl AppState {
             in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
             config,
             nonces: NonceCache::default(),
-            clock: Arc::new(SystemClock),
             metrics: Arc::new(Metrics::new()),
         }
     }
@@ -121,12 +117,6 @@ impl AppState {
     /// Records into `metrics` (share it with a [`MeteredStore`] and the key pool probe).
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = metrics;
-        self
-    }
-
-    /// Uses `clock` for signature timestamps and rate limits (tests pin it).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
         self
     }
 }
@@ -233,7 +223,7 @@ async fn handle(
         ));
     }
     let body = read_body(headers, body, st.config.body_limit).await?;
-    let now_ms = st.clock.now().as_millis();
+    let now_ms = st.service.clock().now().as_millis();
     let now = now_ms.div_euclid(1000);
     let query = uri.query().unwrap_or("");
     let authorization = headers.get(header::AUTHORIZATION).map(|v| {

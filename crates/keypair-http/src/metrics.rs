@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    Action, Association, Change, InstanceId, KeyId, KeyPair, KeyPairStore, Page, PoolStats, Query,
-    RepeatedBinding, Scope, StoreError,
+    Action, Association, Change, InstanceId, KeyId, KeyName, KeyPair, KeyPairStore, Page,
+    PoolStats, Query, RepeatedBinding, Scope, StoreError,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -165,8 +165,14 @@ impl Metrics {
                 (
                     "keypair_key_pool_misses_total",
                     "counter",
-                    "Creates that generated their own key.",
+                    "Creates that found the reserve empty and waited for a generation.",
                     s.misses,
+                ),
+                (
+                    "keypair_key_pool_waiting",
+                    "gauge",
+                    "Creates waiting for a key now.",
+                    s.waiting as u64,
                 ),
             ];
             for (name, kind, help, v) in gauges {
@@ -204,6 +210,10 @@ impl MeteredStore {
 impl KeyPairStore for MeteredStore {
     async fn insert(&self, kp: KeyPair, quota: u32) -> Result<(), StoreError> {
         self.timed("insert", self.inner.insert(kp, quota)).await
+    }
+    async fn check_new(&self, scope: &Scope, name: &KeyName, quota: u32) -> Result<(), StoreError> {
+        self.timed("check_new", self.inner.check_new(scope, name, quota))
+            .await
     }
     async fn get(&self, scope: &Scope, ids: &[KeyId]) -> Result<Vec<KeyPair>, StoreError> {
         self.timed("get", self.inner.get(scope, ids)).await
@@ -257,6 +267,7 @@ mod tests {
             capacity: 64,
             hits: 10,
             misses: 2,
+            waiting: 1,
         });
         m.request(Some(Action::Create), "cvm", "OK", Duration::from_millis(2));
         m.request(

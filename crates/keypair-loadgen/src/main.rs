@@ -122,6 +122,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The program's entry into its own runtime (not a bridge inside async code).
     let result = if let Some(n) = args.seed_keys {
         rt.block_on(seed(&args, n))
     } else if let Some(backend) = args.keygen_rate {
@@ -211,7 +212,7 @@ fn keygen_rate(args: &Args, backend: keypaird::config::KeyBackend) -> Result<(),
     let mut n = 0u64;
     while started.elapsed() < args.duration || n == 0 {
         let t = Instant::now();
-        let key = futures_block_on(generator.generate()).map_err(|e| e.to_string())?;
+        let key = generator.generate().map_err(|e| e.to_string())?;
         drop(key);
         let _ = latency.record(t.elapsed().as_micros() as u64);
         n += 1;
@@ -229,14 +230,6 @@ fn keygen_rate(args: &Args, backend: keypaird::config::KeyBackend) -> Result<(),
         report.print();
     }
     Ok(())
-}
-
-/// Drives a generator's future on this thread (generators compute synchronously).
-fn futures_block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a current-thread runtime")
-        .block_on(f)
 }
 
 /// What one run measured.

@@ -144,10 +144,10 @@ impl KeyPairStore for MemoryStore {
         let Some(ns) = inner.scopes.get(scope) else {
             return Ok(Page::default());
         };
-        let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
-        let limit = query.limit as usize;
+        let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
+        let limit = query.limit() as usize;
         let in_order = ns.order.iter().filter_map(|(_, id)| ns.by_id.get(id));
-        if query.filters.is_empty() {
+        if query.filters().is_empty() {
             return Ok(Page {
                 total: ns.by_id.len() as u64,
                 items: in_order.skip(offset).take(limit).cloned().collect(),

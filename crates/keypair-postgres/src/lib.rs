@@ -8,6 +8,12 @@
 //! retried with a short randomised backoff, and the retry's own checks then report the
 //! precise outcome. The SQL is plain — no advisory locks, no PL/pgSQL, no `LOCK TABLE` —
 //! so PostgreSQL-compatible distributed databases (CockroachDB, YugabyteDB) accept it.
+//!
+//! **Needs a tokio runtime.** `tokio-postgres` drives its connections as tokio tasks and
+//! its I/O through tokio's reactor, so this store, unlike the memory and SQLite stores,
+//! cannot run under another executor. Called outside a tokio runtime it says so with
+//! [`ConnectError::NoTokioRuntime`] (at connect) or a backend error naming the cause (on
+//! an operation), never with a panic.
 
 mod schema;
 #[cfg(feature = "test-server")]
@@ -44,6 +50,9 @@ pub enum ConnectError {
     /// Applying the schema failed.
     #[error("migrating the PostgreSQL schema: {0}")]
     Migrate(String),
+    /// Called outside a tokio runtime; `tokio-postgres` needs one.
+    #[error("the PostgreSQL store needs a tokio runtime (tokio-postgres runs on tokio); call it from inside one")]
+    NoTokioRuntime,
     /// The database was written by a newer keypair.
     #[error("the database has schema version {found}, but this keypair supports up to {supported}; upgrade keypair")]
     NewerSchema {
@@ -84,6 +93,9 @@ impl PostgresStore {
 
     /// Connects with options.
     pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, ConnectError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ConnectError::NoTokioRuntime);
+        }
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| ConnectError::Url(e.to_string()))?;
@@ -110,6 +122,9 @@ impl PostgresStore {
 
     /// Attempts until the operation commits or fails for a reason a retry cannot fix.
     async fn run(&self, op: &Op) -> Result<Out, StoreError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::backend(ConnectError::NoTokioRuntime));
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;

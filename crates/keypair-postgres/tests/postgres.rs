@@ -80,3 +80,13 @@ fn suffix() -> String {
     use keypair_core::IdGenerator;
     keypair_core::RandomIds.next_id(Product::Cvm).as_str()["skey-".len()..].to_owned()
 }
+
+/// Outside a tokio runtime the store says it needs one, before touching the network.
+#[test]
+fn outside_tokio_the_store_says_it_needs_tokio() {
+    let result =
+        futures::executor::block_on(PostgresStore::connect("postgres://nobody@127.0.0.1:1/none"));
+    assert!(matches!(result, Err(ConnectError::NoTokioRuntime)));
+    let message = result.err().unwrap().to_string();
+    assert!(message.contains("needs a tokio runtime"), "{message}");
+}

@@ -231,10 +231,10 @@ pub async fn get(
 /// One page and the total; see `KeyPairStore::query`.
 pub async fn query(tx: &mut dyn Tx, scope: &Scope, q: &Query) -> Result<Page, StoreError> {
     let mut p = Params::default();
-    let Some(condition) = where_clause(tx.dialect(), scope, &q.filters, &mut p)? else {
+    let Some(condition) = where_clause(tx.dialect(), scope, q.filters(), &mut p)? else {
         return Ok(Page::default());
     };
-    let total = if q.filters.is_empty() {
+    let total = if q.filters().is_empty() {
         scope_count(tx, scope).await?
     } else {
         let sql = format!("SELECT COUNT(*) FROM key_pairs k WHERE {condition}");
@@ -243,8 +243,8 @@ pub async fn query(tx: &mut dyn Tx, scope: &Scope, q: &Query) -> Result<Page, St
             .first()
             .map_or(Ok(0), |r| r.int(0))?
     };
-    let limit = p.bind(i64::from(q.limit));
-    let offset = p.bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    let limit = p.bind(i64::from(q.limit()));
+    let offset = p.bind(i64::try_from(q.offset()).unwrap_or(i64::MAX));
     let sql = format!(
         "SELECT {COLUMNS} FROM key_pairs k WHERE {condition} {ORDER} LIMIT {limit} OFFSET {offset}"
     );

@@ -106,44 +106,38 @@ fn lookups(c: &mut Criterion) {
                     .expect("get")
             })
         });
-        let by_name = Query {
-            filters: vec![Filter::Names(
+        let by_name = Query::new(
+            vec![Filter::Names(
                 vec![target.name.as_str().into()],
                 NameMatch::Exact,
             )],
-            offset: 0,
-            limit: 20,
-        };
+            0,
+            20,
+        )
+        .expect("a valid query");
         group.bench_function(BenchmarkId::new("get_by_name", size), |b| {
             b.iter(|| {
                 let page = rt.block_on(store.query(&cvm, &by_name)).expect("query");
                 assert_eq!(page.total, 1);
             })
         });
-        let first = Query {
-            filters: vec![],
-            offset: 0,
-            limit: 20,
-        };
+        let first = Query::new(vec![], 0, 20).expect("a valid query");
         group.bench_function(BenchmarkId::new("describe_first_page", size), |b| {
             b.iter(|| rt.block_on(store.query(&cvm, &first)).expect("query"))
         });
-        let substring = Query {
-            filters: vec![Filter::Names(vec!["_02".into()], NameMatch::Substring)],
-            offset: 0,
-            limit: 20,
-        };
+        let substring = Query::new(
+            vec![Filter::Names(vec!["_02".into()], NameMatch::Substring)],
+            0,
+            20,
+        )
+        .expect("a valid query");
         group.bench_function(BenchmarkId::new("describe_name_filter", size), |b| {
             b.iter(|| {
                 let page = rt.block_on(store.query(&lh, &substring)).expect("query");
                 assert_eq!(page.total, 100);
             })
         });
-        let last = Query {
-            filters: vec![],
-            offset: PER_PRODUCT - 20,
-            limit: 20,
-        };
+        let last = Query::new(vec![], PER_PRODUCT - 20, 20).expect("a valid query");
         group.bench_function(BenchmarkId::new("describe_last_page", size), |b| {
             b.iter(|| rt.block_on(store.query(&cvm, &last)).expect("query"))
         });
@@ -203,11 +197,7 @@ fn deep_offsets(
     rt.block_on(store.bulk_insert(batch, 5000))
         .expect("bulk insert");
     for offset in [0u64, 4980] {
-        let q = Query {
-            filters: vec![],
-            offset,
-            limit: 20,
-        };
+        let q = Query::new(vec![], offset, 20).expect("a valid query");
         group.bench_function(BenchmarkId::new("describe_offset_in_5000", offset), |b| {
             b.iter(|| {
                 let page = rt.block_on(store.query(&scope, &q)).expect("query");

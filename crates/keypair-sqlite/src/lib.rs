@@ -3,9 +3,13 @@
 //! Why `rusqlite` (bundled) rather than `sqlx`: the store's work is short synchronous
 //! transactions, and rusqlite gives direct control of the things that matter for them —
 //! `BEGIN IMMEDIATE`, the busy timeout, WAL, prepared-statement caching — with SQLite
-//! compiled in, so the binary needs no system library. The blocking calls run on tokio's
-//! blocking pool (`spawn_blocking`), never on async worker threads, behind a semaphore
-//! that bounds open connections.
+//! compiled in, so the binary needs no system library.
+//!
+//! The store runs under any executor (tokio, smol, `futures`' executors): every blocking
+//! call runs on threads the store owns, one connection each (`max_connections`, default
+//! 8), fed by a bounded queue ([`QUEUE_LIMIT`]); the caller's task only awaits a
+//! runtime-agnostic one-shot channel. The threads stop, and close their connections,
+//! when the last clone of the store is dropped.
 //!
 //! - Schema migrations are versioned (`schema_version`) and applied on open; a database
 //!   written by a newer version is refused with [`OpenError::NewerSchema`].
@@ -19,19 +23,26 @@
 mod schema;
 
 use async_trait::async_trait;
+use futures_channel::oneshot;
 use keypair_core::{KeyPair, StoreError};
 use keypair_sql::{Dialect, Executor, Op, Out, Row, Tx, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 pub use schema::SCHEMA_VERSION;
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Most operations waiting for a connection thread. Past it an operation fails at once
+/// with a "busy" backend error instead of queueing without bound; the HTTP adapter's
+/// in-flight cap keeps keypaird below it.
+pub const QUEUE_LIMIT: usize = 4096;
 
 /// Why a database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -55,13 +66,13 @@ pub enum OpenError {
         /// The newest this build knows.
         supported: i64,
     },
-    /// The blocking open task failed.
-    #[error("opening SQLite database {path}: {reason}")]
-    Task {
+    /// The store's threads could not start or stopped during the open.
+    #[error("opening SQLite database {path}: {source}")]
+    Worker {
         /// The file.
         path: String,
         /// What happened.
-        reason: String,
+        source: StoreError,
     },
 }
 
@@ -81,7 +92,7 @@ pub enum Synchronous {
 pub struct SqliteOptions {
     /// Commit durability.
     pub synchronous: Synchronous,
-    /// Most connections open at once (each runs on a blocking thread).
+    /// Connections, each on a thread of the store's own (at least one).
     pub max_connections: usize,
 }
 
@@ -103,7 +114,6 @@ enum Target {
 struct Pool {
     target: Target,
     options: SqliteOptions,
-    idle: Mutex<Vec<Connection>>,
 }
 
 impl Pool {
@@ -137,21 +147,33 @@ impl Pool {
         Ok(conn)
     }
 
-    fn take(&self) -> Result<Connection, StoreError> {
-        let idle = self
-            .idle
-            .lock()
-            .map_err(|_| StoreError::backend("connection pool poisoned"))?
-            .pop();
-        match idle {
-            Some(c) => Ok(c),
-            None => self.connect().map_err(StoreError::backend),
+    /// The thread's connection, opened on first use (and again after a failure).
+    fn connection<'c>(
+        &self,
+        slot: &'c mut Option<Connection>,
+    ) -> Result<&'c mut Connection, StoreError> {
+        if slot.is_none() {
+            *slot = Some(self.connect().map_err(StoreError::backend)?);
         }
+        Ok(slot.as_mut().expect("just opened"))
     }
+}
 
-    fn give_back(&self, conn: Connection) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
+/// A unit of blocking work for a connection thread.
+type Job = Box<dyn FnOnce(&Pool, &mut Option<Connection>) + Send>;
+
+/// A connection thread: runs jobs on its own connection until the store is dropped.
+fn connection_thread(pool: Arc<Pool>, jobs: Arc<Mutex<Receiver<Job>>>) {
+    let mut conn = None;
+    loop {
+        let job = match jobs.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(job) => job,
+            Err(_) => return, // every sender is gone: the store was dropped
+        };
+        // A panic inside a job must not take the thread with it; the job's caller sees
+        // its reply channel closed. The connection may be mid-transaction, so drop it.
+        if std::panic::catch_unwind(AssertUnwindSafe(|| job(&pool, &mut conn))).is_err() {
+            conn = None;
         }
     }
 }
@@ -159,8 +181,8 @@ impl Pool {
 /// A SQLite-backed store. Cheap to clone; clones share the connections.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: Arc<Pool>,
-    permits: Arc<Semaphore>,
+    jobs: SyncSender<Job>,
+    path: Arc<str>,
 }
 
 impl SqliteStore {
@@ -188,40 +210,62 @@ impl SqliteStore {
     }
 
     async fn start(target: Target, options: SqliteOptions) -> Result<Self, OpenError> {
-        let permits = options.max_connections.max(1);
-        let pool = Arc::new(Pool {
-            target,
-            options,
-            idle: Mutex::new(Vec::new()),
-        });
-        let p = pool.clone();
-        let path = pool.describe();
-        tokio::task::spawn_blocking(move || -> Result<(), OpenError> {
-            let path = p.describe();
-            let sqlite = |source| OpenError::Sqlite {
-                path: path.clone(),
-                source,
-            };
-            let mut conn = p.connect().map_err(sqlite)?;
-            schema::migrate(&mut conn, &path)?;
-            p.give_back(conn);
-            Ok(())
-        })
-        .await
-        .map_err(|e| OpenError::Task {
-            path,
-            reason: e.to_string(),
-        })??;
-        Ok(SqliteStore {
-            pool,
-            permits: Arc::new(Semaphore::new(permits)),
-        })
+        let threads = options.max_connections.max(1);
+        let pool = Arc::new(Pool { target, options });
+        let path: Arc<str> = pool.describe().into();
+        let (jobs, queue) = sync_channel::<Job>(QUEUE_LIMIT);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let (pool, queue) = (pool.clone(), queue.clone());
+            std::thread::Builder::new()
+                .name(format!("keypair-sqlite-{i}"))
+                .spawn(move || connection_thread(pool, queue))
+                .map_err(|e| OpenError::Worker {
+                    path: path.to_string(),
+                    source: StoreError::backend(e),
+                })?;
+        }
+        let store = SqliteStore { jobs, path };
+        let path = store.path.to_string();
+        store
+            .run(move |pool, slot| {
+                let conn = pool.connection(slot).map_err(MigrateError::Open)?;
+                schema::migrate(conn, &path).map_err(MigrateError::Schema)
+            })
+            .await
+            .map_err(|e| store.open_error(e))?
+            .map_err(|e| match e {
+                MigrateError::Schema(e) => e,
+                MigrateError::Open(e) => store.open_error(e),
+            })?;
+        Ok(store)
+    }
+
+    fn open_error(&self, source: StoreError) -> OpenError {
+        match source {
+            StoreError::Backend(e) => match e.downcast::<rusqlite::Error>() {
+                Ok(source) => OpenError::Sqlite {
+                    path: self.path.to_string(),
+                    source: *source,
+                },
+                Err(e) => OpenError::Worker {
+                    path: self.path.to_string(),
+                    source: StoreError::Backend(e),
+                },
+            },
+            other => OpenError::Worker {
+                path: self.path.to_string(),
+                source: other,
+            },
+        }
     }
 
     /// Inserts many key pairs in one transaction, all or none, with the same checks as
     /// `insert` (for bulk imports and preparing benchmarks).
     pub async fn bulk_insert(&self, key_pairs: Vec<KeyPair>, quota: u32) -> Result<(), StoreError> {
         self.blocking(false, move |tx| {
+            // Not a bridge to async I/O; see `Executor::execute` for why driving this
+            // future here, on a store-owned thread, never parks.
             futures::executor::block_on(async {
                 for kp in &key_pairs {
                     keypair_sql::insert(tx, kp, quota).await?;
@@ -250,29 +294,43 @@ impl SqliteStore {
         .await
     }
 
+    /// Runs `job` on a connection thread and awaits its answer without blocking the
+    /// caller's executor.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Pool, &mut Option<Connection>) -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |pool, conn| {
+            let _ = tx.send(job(pool, conn));
+        });
+        self.jobs.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => StoreError::backend(format!(
+                "the SQLite store {} has {QUEUE_LIMIT} operations waiting; retry shortly",
+                self.path
+            )),
+            TrySendError::Disconnected(_) => {
+                StoreError::backend(format!("the SQLite store {} has stopped", self.path))
+            }
+        })?;
+        rx.await.map_err(|_| {
+            StoreError::backend(format!(
+                "an operation on the SQLite store {} failed without an answer",
+                self.path
+            ))
+        })
+    }
+
+    /// Runs `f` with the connection of a store thread.
     async fn with_connection<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(StoreError::backend)?;
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let mut conn = pool.take()?;
-            let result = f(&mut conn);
-            pool.give_back(conn);
-            result
-        })
-        .await
-        .map_err(StoreError::backend)?
+        self.run(move |pool, slot| pool.connection(slot).and_then(f))
+            .await?
     }
 
-    /// Runs `f` in one transaction on a blocking thread: deferred for reads,
+    /// Runs `f` in one transaction on a store thread: deferred for reads,
     /// `BEGIN IMMEDIATE` for writes; committed on `Ok`, rolled back on `Err`.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -307,10 +365,20 @@ impl SqliteStore {
 impl Executor for SqliteStore {
     async fn execute(&self, op: Op) -> Result<Out, StoreError> {
         self.blocking(op.is_read_only(), move |tx| {
+            // Not a bridge to async I/O: the shared SQL logic is written as async so the
+            // PostgreSQL driver can await, but `SqliteTx` never returns `Pending` (each
+            // call runs to completion on this store-owned thread), so this drives the
+            // future straight through without ever parking.
             futures::executor::block_on(keypair_sql::apply(tx, &op))
         })
         .await
     }
+}
+
+/// Why the open-time migration failed, before it is turned into an [`OpenError`].
+enum MigrateError {
+    Open(StoreError),
+    Schema(OpenError),
 }
 
 keypair_sql::impl_key_pair_store!(SqliteStore);

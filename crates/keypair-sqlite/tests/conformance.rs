@@ -1,25 +1,39 @@
 //! The shared store conformance suite, run against SQLite: a real file in a temporary
-//! directory, and `:memory:`.
+//! directory, and `:memory:`; on a multi-thread tokio runtime, on tokio's current-thread
+//! runtime, and under `futures::executor::block_on` with no tokio at all (the store runs
+//! its blocking work on threads of its own).
 
 use keypair_sqlite::SqliteStore;
 use std::sync::Arc;
 
-mod file {
-    use super::*;
+/// A store on a fresh file under cargo's per-target scratch directory.
+async fn file_store() -> Arc<SqliteStore> {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp dir")
+        .keep();
+    Arc::new(SqliteStore::open(dir.join("keys.db")).await.expect("open"))
+}
 
-    keypair_core::store_conformance!(async {
-        // Each case gets its own file under cargo's per-target scratch directory.
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .expect("temp dir")
-            .keep();
-        Arc::new(SqliteStore::open(dir.join("keys.db")).await.expect("open"))
-    });
+async fn memory_store() -> Arc<SqliteStore> {
+    Arc::new(SqliteStore::open_in_memory().await.expect("open"))
+}
+
+mod file {
+    keypair_core::store_conformance!(super::file_store());
 }
 
 mod memory {
-    use super::*;
+    keypair_core::store_conformance!(super::memory_store());
+}
 
-    keypair_core::store_conformance!(async {
-        Arc::new(SqliteStore::open_in_memory().await.expect("open"))
-    });
+mod file_tokio_current_thread {
+    keypair_core::store_conformance!(current_thread: super::file_store());
+}
+
+mod file_futures_executor {
+    keypair_core::store_conformance!(futures: super::file_store());
+}
+
+mod memory_futures_executor {
+    keypair_core::store_conformance!(futures: super::memory_store());
 }

@@ -186,14 +186,7 @@ async fn acknowledged_writes_survive_sigkill() {
     let all = store.query(&scope, &Query::all()).await.expect("query");
     assert!(all.total >= acked.len() as u64);
     let page = store
-        .query(
-            &scope,
-            &Query {
-                offset: 0,
-                limit: 100,
-                filters: vec![],
-            },
-        )
+        .query(&scope, &Query::new(vec![], 0, 100).expect("a valid query"))
         .await
         .expect("query");
     assert!(page.items.iter().all(|kp| kp.tags.get("n").is_some()));

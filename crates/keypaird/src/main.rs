@@ -68,6 +68,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The binary's entry into its runtime (not a bridge inside async code).
     match runtime.block_on(serve(ServeOptions {
         config,
         listen,

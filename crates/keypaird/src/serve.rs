@@ -8,8 +8,8 @@ use keypair_core::{
     default_workers, KeyGenerator, KeyPairService, KeyPool, RsaKeyGenerator, StaticProjects,
 };
 use keypair_http::{
-    router, AppState, HttpConfig, MeteredStore, Metrics, OffloadedKeyGenerator, RateLimits,
-    ServerLimits, DEFAULT_BODY_LIMIT,
+    router, AppState, HttpConfig, MeteredStore, Metrics, RateLimits, ServerLimits,
+    DEFAULT_BODY_LIMIT,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -131,7 +131,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
             catalog.with(account, ps)
         });
     let mut service = KeyPairService::builder(store)
-        .key_generator(Arc::new(OffloadedKeyGenerator::new(pool.clone())))
+        .key_pool(pool.clone())
         .projects(Arc::new(projects));
     if let Some(q) = file.limits.key_pairs_per_account {
         service = service.quota(q);

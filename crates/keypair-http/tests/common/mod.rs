@@ -8,9 +8,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use keypair_core::{AccountId, KeyBits, KeyPairService, ManualClock, RsaKeyGenerator, Timestamp};
 use keypair_http::sign::{self, CanonicalRequest, LegacyMethod};
-use keypair_http::{
-    router, AppState, Credential, Credentials, HttpConfig, OffloadedKeyGenerator, RateLimits,
-};
+use keypair_http::{router, AppState, Credential, Credentials, HttpConfig, RateLimits};
 use keypair_memory::MemoryStore;
 use serde_json::Value;
 use std::sync::Arc;
@@ -33,9 +31,7 @@ pub struct Wire {
 
 pub fn wire_with(config: HttpConfig) -> Wire {
     let clock = Arc::new(ManualClock::new(Timestamp::from_millis(NOW * 1000)));
-    let keygen = Arc::new(OffloadedKeyGenerator::new(Arc::new(
-        RsaKeyGenerator::seeded(KeyBits::Rsa2048, 1),
-    )));
+    let keygen = Arc::new(RsaKeyGenerator::seeded(KeyBits::Rsa2048, 1));
     let service = KeyPairService::builder(Arc::new(MemoryStore::new()))
         .key_generator(keygen)
         .clock(clock.clone())
@@ -45,7 +41,7 @@ pub fn wire_with(config: HttpConfig) -> Wire {
         Credential::new(ID2, KEY2, AccountId::parse("1000002").unwrap()),
     ])
     .unwrap();
-    let state = AppState::new(service, credentials, config).with_clock(clock.clone());
+    let state = AppState::new(service, credentials, config);
     Wire {
         app: router(Arc::new(state)),
         clock,
