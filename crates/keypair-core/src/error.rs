@@ -132,6 +132,24 @@ pub enum Error {
         /// The instance.
         instance: InstanceId,
     },
+    /// The key pair would be bound to more instances than allowed.
+    #[error(
+        "key pair {key} would be bound to more than {limit} instances; disassociate some first"
+    )]
+    TooManyInstancesForKeyPair {
+        /// The key pair.
+        key: KeyId,
+        /// The bound.
+        limit: usize,
+    },
+    /// The instance would be bound to more key pairs than allowed.
+    #[error("instance {instance} would be bound to more than {limit} key pairs; disassociate some first")]
+    TooManyKeyPairsForInstance {
+        /// The instance.
+        instance: InstanceId,
+        /// The bound.
+        limit: usize,
+    },
     /// `KeyIds` and `Filters` were given together.
     #[error("KeyIds and Filters cannot be given together; use one or the other")]
     IdsWithFilters,

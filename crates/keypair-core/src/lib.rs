@@ -59,7 +59,9 @@ pub use id::{AccountId, IdGenerator, InstanceId, KeyId, ProjectId, RandomIds, Se
 pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGenerator};
 pub use model::{Association, Change, KeyPair, Scope};
 pub use name::{Description, KeyName};
-pub use openssh::{Fingerprint, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
+pub use openssh::{
+    Fingerprint, PublicKey, MAX_COMMENT_CHARS, MAX_PUBLIC_KEY_LEN, MAX_RSA_BITS, MIN_RSA_BITS,
+};
 pub use pool::{default_workers, KeyPool, PoolStats};
 pub use product::{Action, NameMatch, Product, ProductSpec, RepeatedBinding, UnknownProduct};
 pub use project::{DefaultProjectOnly, ProjectCatalog, StaticProjects};
@@ -71,5 +73,8 @@ pub use service::{
     CreateKeyPair, CreatedKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding,
     KeyPairService, ModifyKeyPairAttribute, RawTag, ServiceBuilder, DEFAULT_QUOTA,
 };
-pub use store::{KeyPairStore, StoreError};
+pub use store::{
+    check_binding_limits, KeyPairStore, StoreError, MAX_BINDINGS_PER_INSTANCE,
+    MAX_BINDINGS_PER_KEY_PAIR,
+};
 pub use tag::{Tag, Tags};

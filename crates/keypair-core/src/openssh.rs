@@ -13,6 +13,13 @@ use std::fmt;
 pub const MIN_RSA_BITS: usize = 1024;
 /// Largest RSA modulus accepted on import, in bits.
 pub const MAX_RSA_BITS: usize = 16384;
+/// Longest comment kept after the key data, in characters.
+pub const MAX_COMMENT_CHARS: usize = 256;
+/// Longest public-key line accepted, in bytes, checked before anything else. The largest
+/// key accepted ([`MAX_RSA_BITS`], a 16384-bit modulus with a 4-byte exponent) encodes
+/// in 2,768 base64 characters; with `ssh-rsa `, a space and a [`MAX_COMMENT_CHARS`]
+/// comment of up to 4 bytes a character, every acceptable line fits in 4,096 bytes.
+pub const MAX_PUBLIC_KEY_LEN: usize = 4096;
 
 const RSA: &str = "ssh-rsa";
 /// Algorithm names OpenSSH knows, to tell "another algorithm" and "options prefix" apart
@@ -67,7 +74,13 @@ impl PublicKey {
     /// Parses one OpenSSH RSA public-key line as a user would paste it from
     /// `~/.ssh/id_rsa.pub`. Every rejection says what is wrong.
     pub fn parse_openssh(input: &str) -> Result<Self> {
-        let line = input.trim();
+        if input.len() > MAX_PUBLIC_KEY_LEN {
+            return Err(malformed(&format!(
+                "it is {} bytes long; a public-key line has at most {MAX_PUBLIC_KEY_LEN} bytes (an RSA key of up to {MAX_RSA_BITS} bits and a comment of up to {MAX_COMMENT_CHARS} characters)",
+                input.len()
+            )));
+        }
+        let line = input.trim_matches(|c: char| c.is_ascii_whitespace());
         if line.is_empty() {
             return Err(malformed(
                 "it is empty; paste one line like `ssh-rsa AAAA… comment`",
@@ -88,7 +101,16 @@ impl PublicKey {
                 "it has several lines; give exactly one key on one line",
             ));
         }
-        let tokens: Vec<&str> = line.split_whitespace().collect();
+        if let Some(c) = line
+            .chars()
+            .find(|c| c.is_control() || (c.is_whitespace() && *c != ' '))
+        {
+            return Err(malformed(&format!(
+                "it contains the character U+{:04X}; separate the fields with plain spaces and use no control characters",
+                u32::from(c)
+            )));
+        }
+        let tokens: Vec<&str> = line.split(' ').filter(|t| !t.is_empty()).collect();
         let algorithm = tokens[0];
         if algorithm != RSA {
             if KNOWN_ALGORITHMS.contains(&algorithm) {
@@ -150,7 +172,23 @@ impl PublicKey {
                 "the RSA public exponent must be odd and at least 3",
             ));
         }
-        let key = ssh_key::PublicKey::new(key_data, comment.trim());
+        let comment = comment.trim_matches(|c: char| c.is_ascii_whitespace());
+        let chars = comment.chars().count();
+        if chars > MAX_COMMENT_CHARS {
+            return Err(malformed(&format!(
+                "its comment has {chars} characters; at most {MAX_COMMENT_CHARS} are kept"
+            )));
+        }
+        if let Some(c) = comment
+            .chars()
+            .find(|c| c.is_control() || (c.is_whitespace() && *c != ' '))
+        {
+            return Err(malformed(&format!(
+                "its comment contains the character U+{:04X}; use no control characters",
+                u32::from(c)
+            )));
+        }
+        let key = ssh_key::PublicKey::new(key_data, comment);
         let openssh = key
             .to_openssh()
             .map_err(|e| malformed(&format!("it cannot be encoded: {e}")))?;
@@ -276,6 +314,39 @@ mod tests {
         )
         .contains("ssh-ed25519"));
         assert!(reason("rsa AAAA").contains("must start with `ssh-rsa`"));
+    }
+
+    #[test]
+    fn sizes_and_characters_are_bounded() {
+        let (alg_and_data, _) = SEED.rsplit_once(' ').unwrap();
+        let huge = format!("{alg_and_data} {}", "c".repeat(1_000_000));
+        assert!(
+            reason(&huge).contains(&format!("{} bytes long", huge.len())),
+            "{}",
+            reason(&huge)
+        );
+        let long_comment = format!("{alg_and_data} {}", "c".repeat(MAX_COMMENT_CHARS + 1));
+        assert!(reason(&long_comment).contains("257 characters"));
+        let at_bound = format!("{alg_and_data} {}", "c".repeat(MAX_COMMENT_CHARS));
+        assert!(PublicKey::parse_openssh(&at_bound).is_ok());
+        assert!(reason(&SEED.replacen(' ', "\u{a0}", 1)).contains("U+00A0"));
+        assert!(reason(&format!("{alg_and_data} a\u{0}b")).contains("U+0000"));
+        assert!(reason(&format!("{alg_and_data} a\u{1b}[31mred")).contains("U+001B"));
+        assert!(reason(&SEED.replacen(' ', "\t", 1)).contains("U+0009"));
+        // The largest key accepted, with the longest comment, fits the line bound.
+        let n = vec![0xffu8; MAX_RSA_BITS / 8];
+        let biggest = KeyData::Rsa(ssh_key::public::RsaPublicKey {
+            e: ssh_key::Mpint::from_positive_bytes(&[0x7f, 0xff, 0xff, 0xff]).unwrap(),
+            n: ssh_key::Mpint::from_positive_bytes(&n).unwrap(),
+        });
+        let comment = "\u{10348}".repeat(MAX_COMMENT_CHARS);
+        let line = PublicKey::from_key_data(biggest, &comment).unwrap();
+        assert!(
+            line.as_openssh().len() <= MAX_PUBLIC_KEY_LEN,
+            "{}",
+            line.as_openssh().len()
+        );
+        assert!(PublicKey::parse_openssh(line.as_openssh()).is_ok());
     }
 
     #[test]

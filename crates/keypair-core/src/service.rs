@@ -443,6 +443,12 @@ impl From<StoreError> for Error {
                 Error::AlreadyAssociated { key, instance }
             }
             StoreError::NotAssociated { key, instance } => Error::NotAssociated { key, instance },
+            StoreError::KeyPairBindingsExceeded { key, limit } => {
+                Error::TooManyInstancesForKeyPair { key, limit }
+            }
+            StoreError::InstanceBindingsExceeded { instance, limit } => {
+                Error::TooManyKeyPairsForInstance { instance, limit }
+            }
             StoreError::DuplicateId => Error::storage("key id collision"),
             StoreError::Backend(e) => Error::Storage(e),
         }

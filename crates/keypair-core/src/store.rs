@@ -9,6 +9,47 @@ use crate::{
 };
 use async_trait::async_trait;
 
+/// Most instances one key pair may be bound to. The real service documents no total,
+/// only that one request names at most 100 instances; one full request is the bound
+/// here, so a single associate can always reach it and an unbounded fan-out cannot.
+pub const MAX_BINDINGS_PER_KEY_PAIR: usize = 100;
+/// Most key pairs of one scope bound to one instance, for the same reason: one request
+/// names at most 100 key pairs.
+pub const MAX_BINDINGS_PER_INSTANCE: usize = 100;
+
+/// The binding bounds every store enforces inside an associate's transaction: with
+/// `keys` bound to `instances`, would a key pair pass [`MAX_BINDINGS_PER_KEY_PAIR`] or
+/// an instance pass [`MAX_BINDINGS_PER_INSTANCE`]? `bound(k, i)` says whether a pair
+/// is bound today; `per_key` and `per_instance` give today's counts (per instance:
+/// within the scope). Written once here so every store decides the same way.
+pub fn check_binding_limits(
+    keys: &[KeyId],
+    instances: &[InstanceId],
+    bound: impl Fn(&KeyId, &InstanceId) -> bool,
+    per_key: impl Fn(&KeyId) -> usize,
+    per_instance: impl Fn(&InstanceId) -> usize,
+) -> Result<(), StoreError> {
+    for key in keys {
+        let added = instances.iter().filter(|i| !bound(key, i)).count();
+        if added > 0 && per_key(key) + added > MAX_BINDINGS_PER_KEY_PAIR {
+            return Err(StoreError::KeyPairBindingsExceeded {
+                key: key.clone(),
+                limit: MAX_BINDINGS_PER_KEY_PAIR,
+            });
+        }
+    }
+    for instance in instances {
+        let added = keys.iter().filter(|k| !bound(k, instance)).count();
+        if added > 0 && per_instance(instance) + added > MAX_BINDINGS_PER_INSTANCE {
+            return Err(StoreError::InstanceBindingsExceeded {
+                instance: instance.clone(),
+                limit: MAX_BINDINGS_PER_INSTANCE,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Why a store refused or failed an operation. Every variant but `Backend` is a
 /// business outcome the service turns into a domain error.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +96,24 @@ pub enum StoreError {
         key: KeyId,
         /// The instance.
         instance: InstanceId,
+    },
+    /// The associate would bind the key pair to more than `limit` instances (nothing
+    /// was changed).
+    #[error("{key} would be bound to more than {limit} instances")]
+    KeyPairBindingsExceeded {
+        /// The key pair.
+        key: KeyId,
+        /// [`MAX_BINDINGS_PER_KEY_PAIR`].
+        limit: usize,
+    },
+    /// The associate would bind more than `limit` key pairs of the scope to the
+    /// instance (nothing was changed).
+    #[error("{instance} would be bound to more than {limit} key pairs")]
+    InstanceBindingsExceeded {
+        /// The instance.
+        instance: InstanceId,
+        /// [`MAX_BINDINGS_PER_INSTANCE`].
+        limit: usize,
     },
     /// The backend failed (I/O, connection, corruption). The operation may or may not
     /// have taken effect only where the backend says so; adapters make writes atomic.
@@ -132,6 +191,8 @@ pub trait KeyPairStore: Send + Sync {
     /// Binds every key to every instance, all or nothing. `NotFound` lists keys not in
     /// the scope. A pair already bound is skipped (`Ignore`) or refused with
     /// `AlreadyAssociated` (`Reject`). A rebind with `Ignore` keeps the first username.
+    /// The binding bounds are checked with [`check_binding_limits`], atomically with the
+    /// write: `KeyPairBindingsExceeded` or `InstanceBindingsExceeded`.
     async fn associate(
         &self,
         scope: &Scope,

@@ -17,6 +17,7 @@ use crate::{
     Association, Change, Description, Filter, InstanceId, KeyId, KeyName, KeyPair, KeyPairStore,
     NameMatch, Product, ProjectId, Query, RepeatedBinding, Scope, StoreError, Tag, Tags, Timestamp,
 };
+use crate::{MAX_BINDINGS_PER_INSTANCE, MAX_BINDINGS_PER_KEY_PAIR};
 use futures::future::join_all;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -738,6 +739,7 @@ macro_rules! store_conformance {
             concurrent_inserts_respect_the_quota,
             timestamps_round_trip,
             check_new_answers_like_insert,
+            binding_counts_are_bounded,
         );
     };
     (@cases $runner:ident; $make:expr; $($case:ident),* $(,)?) => {
@@ -774,6 +776,75 @@ macro_rules! store_conformance {
 /// Drives a future to completion on this thread, for [`store_conformance!`]'s
 /// `futures:` form: the conformance suite under an executor that is not tokio.
 pub use futures::executor::block_on;
+
+/// An associate that would pass [`MAX_BINDINGS_PER_KEY_PAIR`] or
+/// [`MAX_BINDINGS_PER_INSTANCE`] is refused whole; up to the bound is accepted.
+pub async fn binding_counts_are_bounded(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let quota = MAX_BINDINGS_PER_INSTANCE as u32 + 10;
+    let mut keys = Vec::new();
+    for i in 0..=MAX_BINDINGS_PER_INSTANCE as u64 {
+        let kp = key_pair(&scope, &format!("k{i}"), 9000 + i, i as i64);
+        keys.push(kp.id.clone());
+        store.insert(kp, quota).await.expect("insert");
+    }
+    let binding = |n: usize| Association {
+        instance: InstanceId::parse(Product::Cvm, &format!("ins-{n:08}")).expect("valid"),
+        username: None,
+    };
+    // One key pair up to its bound, in two calls; one more is refused whole.
+    let first: Vec<Association> = (0..MAX_BINDINGS_PER_KEY_PAIR - 1).map(binding).collect();
+    let ignore = RepeatedBinding::Ignore;
+    store
+        .associate(&scope, &keys[..1], &first, ignore)
+        .await
+        .expect("below the bound");
+    let last = [binding(MAX_BINDINGS_PER_KEY_PAIR - 1), binding(0)];
+    store
+        .associate(&scope, &keys[..1], &last, ignore)
+        .await
+        .expect("up to the bound");
+    let over = [binding(MAX_BINDINGS_PER_KEY_PAIR)];
+    let refused = store.associate(&scope, &keys[..2], &over, ignore).await;
+    assert!(
+        matches!(&refused, Err(StoreError::KeyPairBindingsExceeded { key, limit }) if *key == keys[0] && *limit == MAX_BINDINGS_PER_KEY_PAIR),
+        "{refused:?}"
+    );
+    let got = store.get(&scope, &keys[..2]).await.expect("get");
+    let counts: Vec<usize> = got.iter().map(|kp| kp.associations.len()).collect();
+    assert!(
+        counts.contains(&MAX_BINDINGS_PER_KEY_PAIR) && counts.contains(&0),
+        "{counts:?}"
+    );
+    // One instance up to its bound of key pairs (key 0 is already bound to it).
+    let shared = [binding(0)];
+    let bound_keys = &keys[1..MAX_BINDINGS_PER_INSTANCE];
+    store
+        .associate(&scope, bound_keys, &shared, ignore)
+        .await
+        .expect("up to the bound");
+    let refused = store
+        .associate(&scope, &keys[MAX_BINDINGS_PER_INSTANCE..], &shared, ignore)
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::InstanceBindingsExceeded { limit, .. }) if *limit == MAX_BINDINGS_PER_INSTANCE),
+        "{refused:?}"
+    );
+    let extra = store
+        .get(&scope, &keys[MAX_BINDINGS_PER_INSTANCE..])
+        .await
+        .expect("get");
+    assert!(extra[0].associations.is_empty(), "nothing was bound");
+    // Another scope's bindings do not count against this instance.
+    let other = fresh_scope(Product::Cvm);
+    let kp = key_pair(&other, "elsewhere", 8999, 1);
+    let id = kp.id.clone();
+    store.insert(kp, 1).await.expect("insert");
+    store
+        .associate(&other, &[id], &shared, ignore)
+        .await
+        .expect("other scope");
+}
 
 /// `check_new` refuses exactly what `insert` would refuse for the name and the quota,
 /// and nothing else.

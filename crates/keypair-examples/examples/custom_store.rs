@@ -7,9 +7,9 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    describe_order, evaluate, AccountId, Association, Change, CreateKeyPair, DescribeKeyPairs,
-    InstanceId, KeyId, KeyPair, KeyPairService, KeyPairStore, Page, Product, Query,
-    RepeatedBinding, Scope, StoreError,
+    check_binding_limits, describe_order, evaluate, AccountId, Association, Change, CreateKeyPair,
+    DescribeKeyPairs, InstanceId, KeyId, KeyPair, KeyPairService, KeyPairStore, Page, Product,
+    Query, RepeatedBinding, Scope, StoreError,
 };
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -138,6 +138,20 @@ impl KeyPairStore for ListStore {
             return Err(StoreError::NotFound(absent));
         }
         // Check everything first, then write: all or nothing.
+        let wanted: Vec<InstanceId> = instances.iter().map(|a| a.instance.clone()).collect();
+        let view: Vec<&KeyPair> = list.iter().filter(|kp| kp.scope() == *scope).collect();
+        let holder = |k: &KeyId| view.iter().find(|kp| kp.id == *k).copied();
+        check_binding_limits(
+            keys,
+            &wanted,
+            |k, i| holder(k).is_some_and(|kp| kp.associations.iter().any(|a| a.instance == *i)),
+            |k| holder(k).map_or(0, |kp| kp.associations.len()),
+            |i| {
+                view.iter()
+                    .filter(|kp| kp.associations.iter().any(|a| a.instance == *i))
+                    .count()
+            },
+        )?;
         for kp in in_scope(&mut list, scope).filter(|kp| keys.contains(&kp.id)) {
             for binding in instances {
                 let bound = kp

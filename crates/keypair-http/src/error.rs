@@ -191,6 +191,9 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
             "UnsupportedOperation.KeyPairNotBoundToInstance",
             "密钥对未绑定该实例",
         ),
+        Error::TooManyInstancesForKeyPair { .. } | Error::TooManyKeyPairsForInstance { .. } => {
+            ("LimitExceeded", "LimitExceeded", "绑定数量超过限制")
+        }
         Error::IdsWithFilters => (
             "InvalidParameterCombination",
             "InvalidParameter.ParameterConflict",

@@ -10,8 +10,8 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    describe_order, Association, Change, Fingerprint, InstanceId, KeyId, KeyName, KeyPair,
-    KeyPairStore, Page, Query, RepeatedBinding, Scope, StoreError, Timestamp,
+    check_binding_limits, describe_order, Association, Change, Fingerprint, InstanceId, KeyId,
+    KeyName, KeyPair, KeyPairStore, Page, Query, RepeatedBinding, Scope, StoreError, Timestamp,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
@@ -229,6 +229,22 @@ impl KeyPairStore for MemoryStore {
         let mut inner = self.write()?;
         with_namespace(&mut inner, scope, keys, |ns| {
             ns.require_all(keys)?;
+            let wanted: Vec<InstanceId> = instances.iter().map(|a| a.instance.clone()).collect();
+            let is_bound = |k: &KeyId, i: &InstanceId| {
+                ns.by_id[k].associations.iter().any(|b| b.instance == *i)
+            };
+            check_binding_limits(
+                keys,
+                &wanted,
+                is_bound,
+                |k| ns.by_id[k].associations.len(),
+                |i| {
+                    ns.by_id
+                        .values()
+                        .filter(|kp| kp.associations.iter().any(|b| b.instance == *i))
+                        .count()
+                },
+            )?;
             if repeated == RepeatedBinding::Reject {
                 for key in keys {
                     let bound = &ns.by_id[key].associations;

@@ -3,9 +3,9 @@
 
 use crate::tx::{Dialect, Row, Tx, Value};
 use keypair_core::{
-    Association, Change, Description, Filter, Fingerprint, InstanceId, KeyId, KeyName, KeyPair,
-    NameMatch, Page, Product, ProjectId, PublicKey, Query, RepeatedBinding, Scope, StoreError, Tag,
-    Tags, Timestamp,
+    check_binding_limits, Association, Change, Description, Filter, Fingerprint, InstanceId, KeyId,
+    KeyName, KeyPair, NameMatch, Page, Product, ProjectId, PublicKey, Query, RepeatedBinding,
+    Scope, StoreError, Tag, Tags, Timestamp,
 };
 use std::collections::HashMap;
 
@@ -489,6 +489,21 @@ pub async fn associate(
             .iter()
             .any(|(bk, bi)| bk == k.as_str() && bi == i.as_str())
     };
+    let per_key = binding_counts(tx, scope, BindingCount::PerKey(keys)).await?;
+    let per_instance = binding_counts(tx, scope, BindingCount::PerInstance(&wanted)).await?;
+    let count = |counts: &[(String, i64)], id: &str| {
+        counts
+            .iter()
+            .find(|(c, _)| c == id)
+            .map_or(0, |(_, n)| usize::try_from(*n).unwrap_or(usize::MAX))
+    };
+    check_binding_limits(
+        keys,
+        &wanted,
+        is_bound,
+        |k| count(&per_key, k.as_str()),
+        |i| count(&per_instance, i.as_str()),
+    )?;
     for key in keys {
         for a in instances {
             if !is_bound(key, &a.instance) {
@@ -502,6 +517,44 @@ pub async fn associate(
         }
     }
     Ok(())
+}
+
+/// Which bindings to count, grouped by key pair or by instance.
+enum BindingCount<'a> {
+    PerKey(&'a [KeyId]),
+    PerInstance(&'a [InstanceId]),
+}
+
+/// Today's binding counts, `(id, count)`, for the bounds check. Per instance counts
+/// only the scope's key pairs.
+async fn binding_counts(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    which: BindingCount<'_>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut p = Params::default();
+    let sql = match which {
+        BindingCount::PerKey(keys) => format!(
+            "SELECT key_id, count(*) FROM key_pair_instances WHERE key_id IN ({}) GROUP BY key_id",
+            p.list(ids_of(keys))
+        ),
+        BindingCount::PerInstance(instances) => {
+            let ids = p.list(instances.iter().map(InstanceId::as_str));
+            format!(
+                "SELECT b.instance_id, count(*) FROM key_pair_instances b \
+                 JOIN key_pairs k ON k.key_id = b.key_id \
+                 WHERE k.account = {} AND k.product = {} AND b.instance_id IN ({ids}) \
+                 GROUP BY b.instance_id",
+                p.bind(scope.account.as_str()),
+                p.bind(scope.product.as_str()),
+            )
+        }
+    };
+    tx.query(&sql, &p.0)
+        .await?
+        .iter()
+        .map(|row| Ok((row.text(0)?, row.int(1)?)))
+        .collect()
 }
 
 /// Unbinds keys from instances; see `KeyPairStore::disassociate`.
