@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::sign::{self, CanonicalRequest, LegacyMethod, UNSIGNED_PAYLOAD};
 use axum::http::HeaderMap;
 use keypair_core::AccountId;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 use subtle::ConstantTimeEq;
@@ -84,7 +84,10 @@ impl Credentials {
             ApiError::new(
                 "AuthFailure.SecretIdNotFound",
                 "密钥不存在",
-                format!("SecretId {secret_id} does not exist or is disabled"),
+                format!(
+                    "SecretId {} does not exist or is disabled",
+                    crate::error::clip(secret_id)
+                ),
             )
         })
     }
@@ -99,6 +102,8 @@ pub struct Caller {
     pub secret_id: String,
     /// For TC3: the credential scope's service, which may name a product.
     pub service: Option<String>,
+    /// For legacy signatures: the nonce, to consume once the request is admitted.
+    pub nonce: Option<u64>,
 }
 
 fn failure(en: impl Into<String>) -> ApiError {
@@ -323,40 +328,116 @@ pub fn verify_tc3(
         account: cred.account.clone(),
         secret_id: cred.secret_id.clone(),
         service: Some(service.to_owned()),
+        nonce: None,
     })
 }
 
-/// Legacy nonces seen within the timestamp window, per SecretId.
+/// Default most legacy nonces remembered at once (about 100 bytes each, so ~10 MB).
+pub const DEFAULT_MAX_NONCES: usize = 100_000;
+
+/// How long a nonce is remembered: a request's timestamp may lie [`MAX_SKEW_SECS`] on
+/// either side of the server's clock, so a nonce could validate for twice that span.
+pub const NONCE_WINDOW_SECS: i64 = 2 * MAX_SKEW_SECS;
+
+/// Legacy nonces used within the replay window, per SecretId.
+///
+/// Bounded three ways: a nonce is the unsigned 64-bit integer the protocol defines
+/// (anything longer is refused before it is parsed); it is stored only for a request
+/// that is signed correctly and within its rate limit; and it expires by time, swept on
+/// every insert. So entries ≤ min(`max`, Σ over credentials of the legacy requests
+/// admitted in [`NONCE_WINDOW_SECS`]) — with the documented rate limits, (sum of the
+/// per-action rates) × 600 s per account. Past `max`, legacy requests are refused
+/// (`RequestLimitExceeded`) until old nonces expire; TC3 requests are unaffected.
+pub struct NonceCache {
+    state: Mutex<NonceState>,
+    max: usize,
+}
+
 #[derive(Default)]
-pub struct NonceCache(Mutex<HashMap<(String, String), i64>>);
+struct NonceState {
+    seen: HashSet<(String, u64)>,
+    /// Insertion order, which is expiry order while the clock moves forward.
+    expiry: VecDeque<(i64, String, u64)>,
+}
 
 impl NonceCache {
-    /// Records a nonce; false when it was already used inside the window.
-    fn fresh(&self, secret_id: &str, nonce: &str, now: i64) -> bool {
-        let Ok(mut seen) = self.0.lock() else {
-            return false;
-        };
-        if seen.len() >= 4096 && seen.len().is_power_of_two() {
-            seen.retain(|_, expires| *expires > now);
+    /// A cache of at most `max` nonces.
+    pub fn new(max: usize) -> Self {
+        NonceCache {
+            state: Mutex::new(NonceState::default()),
+            max: max.max(1),
         }
-        let key = (secret_id.to_owned(), nonce.to_owned());
-        match seen.get(&key) {
-            Some(expires) if *expires > now => false,
-            _ => {
-                // A request's timestamp may lie MAX_SKEW_SECS ahead, so remember the
-                // nonce for the whole span in which it could still validate.
-                seen.insert(key, now + 2 * MAX_SKEW_SECS);
-                true
+    }
+
+    /// Nonces remembered now.
+    pub fn len(&self) -> usize {
+        self.lock().seen.len()
+    }
+
+    /// Whether no nonce is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, NonceState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a nonce of an admitted request; refuses one already used in the window.
+    pub fn consume(&self, secret_id: &str, nonce: u64, now: i64) -> Result<(), ApiError> {
+        let mut state = self.lock();
+        while let Some((expires, _, _)) = state.expiry.front() {
+            if *expires > now {
+                break;
+            }
+            if let Some((_, id, n)) = state.expiry.pop_front() {
+                state.seen.remove(&(id, n));
             }
         }
+        let key = (secret_id.to_owned(), nonce);
+        if state.seen.contains(&key) {
+            return Err(failure(format!(
+                "Nonce {nonce} was already used within the last {NONCE_WINDOW_SECS} s; sign the request again with a new Nonce"
+            )));
+        }
+        if state.seen.len() >= self.max {
+            return Err(ApiError::new(
+                "RequestLimitExceeded",
+                "请求频率超过限制",
+                format!(
+                    "the server remembers its limit of {} legacy-signed requests from the last {NONCE_WINDOW_SECS} s; retry later or sign with TC3-HMAC-SHA256",
+                    self.max
+                ),
+            ));
+        }
+        state
+            .expiry
+            .push_back((now + NONCE_WINDOW_SECS, key.0.clone(), nonce));
+        state.seen.insert(key);
+        Ok(())
     }
 }
 
+/// The legacy `Nonce`: the unsigned integer the protocol defines, at most 20 digits.
+fn parse_nonce(nonce: &str) -> Result<u64, ApiError> {
+    let digits =
+        !nonce.is_empty() && nonce.len() <= 20 && nonce.bytes().all(|b| b.is_ascii_digit());
+    digits
+        .then(|| nonce.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "`Nonce` must be an unsigned 64-bit integer, got {:?}",
+                crate::error::clip(nonce)
+            ))
+        })
+}
+
 /// Verifies a legacy (HmacSHA1 / HmacSHA256) form signature over `params`, the decoded
-/// query or form pairs, and consumes its nonce.
+/// query or form pairs. The nonce is checked for form and returned in the [`Caller`]; the
+/// caller consumes it with [`NonceCache::consume`] once the request is admitted.
 pub fn verify_legacy(
     creds: &Credentials,
-    nonces: &NonceCache,
     method: &str,
     host: &str,
     params: &[(String, String)],
@@ -375,14 +456,11 @@ pub fn verify_legacy(
     let nonce = need("Nonce")?;
     let timestamp: i64 = timestamp.parse().map_err(|_| {
         ApiError::invalid(format!(
-            "`Timestamp` must be Unix seconds, got {timestamp:?}"
+            "`Timestamp` must be Unix seconds, got {:?}",
+            crate::error::clip(timestamp)
         ))
     })?;
-    if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::invalid(format!(
-            "`Nonce` must be a positive integer, got {nonce:?}"
-        )));
-    }
+    let nonce = parse_nonce(nonce)?;
     let cred = creds.get(secret_id)?;
     check_time(timestamp, now)?;
     let alg = LegacyMethod::from_param(get("SignatureMethod"));
@@ -402,16 +480,11 @@ pub fn verify_legacy(
             "the signature does not match; check the SecretKey and what was signed",
         ));
     }
-    if !nonces.fresh(secret_id, nonce, now) {
-        return Err(failure(format!(
-            "Nonce {nonce} was already used within the last {} s; sign the request again with a new Nonce",
-            2 * MAX_SKEW_SECS
-        )));
-    }
     Ok(Caller {
         account: cred.account.clone(),
         secret_id: cred.secret_id.clone(),
         service: None,
+        nonce: Some(nonce),
     })
 }
 
@@ -436,12 +509,57 @@ mod tests {
     }
 
     #[test]
-    fn nonces_are_single_use_within_the_window() {
-        let cache = NonceCache::default();
-        assert!(cache.fresh("AKID", "1", 1000));
-        assert!(!cache.fresh("AKID", "1", 1000 + 2 * MAX_SKEW_SECS - 1));
-        assert!(cache.fresh("OTHER", "1", 1000));
-        assert!(cache.fresh("AKID", "1", 1000 + 2 * MAX_SKEW_SECS));
+    fn nonces_are_single_use_within_the_window_and_expire_by_time() {
+        let cache = NonceCache::new(10);
+        assert!(cache.consume("AKID", 1, 1000).is_ok());
+        assert!(cache
+            .consume("AKID", 1, 1000 + NONCE_WINDOW_SECS - 1)
+            .is_err());
+        assert!(cache.consume("OTHER", 1, 1000).is_ok());
+        assert_eq!(cache.len(), 2);
+        assert!(cache.consume("AKID", 1, 1000 + NONCE_WINDOW_SECS).is_ok());
+        assert_eq!(
+            cache.len(),
+            1,
+            "both old entries were swept by time, not by count"
+        );
+    }
+
+    #[test]
+    fn the_nonce_cache_is_bounded() {
+        let cache = NonceCache::new(3);
+        for n in 0..3 {
+            assert!(cache.consume("AKID", n, 1000).is_ok());
+        }
+        let full = cache.consume("AKID", 3, 1000).unwrap_err();
+        assert_eq!(full.code, "RequestLimitExceeded");
+        assert_eq!(cache.len(), 3);
+        assert!(cache.consume("AKID", 3, 1000 + NONCE_WINDOW_SECS).is_ok());
+    }
+
+    #[test]
+    fn nonces_are_unsigned_64_bit_integers() {
+        assert_eq!(parse_nonce("0").unwrap(), 0);
+        assert_eq!(parse_nonce("18446744073709551615").unwrap(), u64::MAX);
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "18446744073709551616",
+            "123456789012345678901",
+        ] {
+            assert_eq!(
+                parse_nonce(bad).unwrap_err().code,
+                "InvalidParameter",
+                "{bad}"
+            );
+        }
+        let huge = "9".repeat(900_000);
+        let refused = parse_nonce(&huge).unwrap_err();
+        assert!(
+            refused.en.len() < 200,
+            "the message does not echo the whole value"
+        );
     }
 
     #[test]

@@ -261,6 +261,18 @@ pub fn is_internal(err: &Error) -> bool {
     public_codes(err).is_none()
 }
 
+/// Most characters of a client-supplied value echoed in a message.
+pub const CLIP_CHARS: usize = 64;
+
+/// A client-supplied value as echoed in messages: at most [`CLIP_CHARS`] characters,
+/// then `…(N bytes)`, so an answer never grows with what the client sent.
+pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(CLIP_CHARS) {
+        None => value.into(),
+        Some((end, _)) => format!("{}…({} bytes)", &value[..end], value.len()).into(),
+    }
+}
+
 /// An error and its causes, `outer: inner: …`, for the operator's log.
 pub fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();

@@ -24,15 +24,18 @@ pub mod params;
 pub mod ratelimit;
 pub mod serve;
 pub mod sign;
+pub mod transport;
 
 pub use auth::{Credential, Credentials};
 pub use error::{ApiError, Language};
 pub use metrics::{MeteredStore, Metrics};
 pub use ratelimit::RateLimits;
-pub use serve::{serve, ServerLimits};
+pub use serve::{bind, serve, ServerLimits};
+use transport::BodyBudget;
+pub use transport::BodyLimits;
 
-use auth::{Caller, NonceCache, Tc3Request};
-use axum::body::{to_bytes, Body};
+use auth::{Caller, NonceCache, Tc3Request, DEFAULT_MAX_NONCES};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -67,8 +70,8 @@ const COMMON_PARAMS: &[&str] = &[
 /// Wire settings.
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
-    /// Largest request body in bytes.
-    pub body_limit: usize,
+    /// Request body size, time and memory limits ([`transport`]).
+    pub body: BodyLimits,
     /// Request rates.
     pub rate_limits: RateLimits,
     /// Whether `GET /metrics` is served.
@@ -80,7 +83,7 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            body_limit: DEFAULT_BODY_LIMIT,
+            body: BodyLimits::default(),
             rate_limits: RateLimits::default(),
             metrics: true,
             max_in_flight: 1024,
@@ -97,6 +100,7 @@ pub struct AppState {
     nonces: NonceCache,
     metrics: Arc<Metrics>,
     in_flight: tokio::sync::Semaphore,
+    bodies: BodyBudget,
 }
 
 impl AppState {
@@ -108,8 +112,9 @@ impl AppState {
             credentials,
             limiter: RateLimiter::new(config.rate_limits),
             in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
+            bodies: BodyBudget::new(config.body.budget_bytes),
             config,
-            nonces: NonceCache::default(),
+            nonces: NonceCache::new(DEFAULT_MAX_NONCES),
             metrics: Arc::new(Metrics::new()),
         }
     }
@@ -150,19 +155,44 @@ async fn other_path(uri: Uri) -> Response {
     let err = ApiError::new(
         "UnsupportedProtocol",
         "请求路径错误",
-        format!("the API is served at path `/`, not `{}`", uri.path()),
+        format!(
+            "the API is served at path `/`, not `{}`",
+            error::clip(uri.path())
+        ),
     );
-    envelope(Err(err), Language::Chinese)
+    envelope(Err(err), Language::Chinese, &request_id())
 }
 
-/// What the log line of a request says.
-#[derive(Default)]
+/// What the log line of a request says. Every field is bounded: nothing an
+/// unauthenticated client sends reaches the log except through [`log_action`].
 struct Meta {
-    action: Option<String>,
+    request_id: String,
+    action: LoggedAction,
     known_action: Option<Action>,
     product: Option<Product>,
     account: Option<String>,
     language: Language,
+    /// A transport refusal (its metric reason); the connection is closed after it.
+    refusal: Option<&'static str>,
+}
+
+/// An action name as logged: a known action's name, or `<unknown>` and the length of
+/// what was sent.
+#[derive(Clone, Copy, Default)]
+enum LoggedAction {
+    #[default]
+    Missing,
+    Known(&'static str),
+    Unknown(usize),
+}
+
+/// The bounded form of a client-supplied action name for the log.
+fn log_action(raw: &str) -> LoggedAction {
+    Action::ALL
+        .into_iter()
+        .map(Action::name)
+        .find(|name| *name == raw)
+        .map_or(LoggedAction::Unknown(raw.len()), LoggedAction::Known)
 }
 
 async fn api(
@@ -174,40 +204,52 @@ async fn api(
 ) -> Response {
     let started = Instant::now();
     let mut meta = Meta {
+        request_id: request_id(),
+        action: LoggedAction::Missing,
+        known_action: None,
+        product: None,
+        account: None,
         language: Language::from_tag(headers.get("x-tc-language").and_then(|v| v.to_str().ok())),
-        ..Meta::default()
+        refusal: None,
     };
-    let result = match st.in_flight.try_acquire() {
-        Ok(_permit) => handle(&st, &method, &uri, &headers, body, &mut meta).await,
-        Err(_) => Err(ApiError::new(
-            "RequestLimitExceeded",
-            "服务繁忙",
-            format!(
-                "the server is handling its limit of {} requests; retry shortly",
-                st.config.max_in_flight
-            ),
-        )),
-    };
+    let result = admit(&st, &method, &uri, &headers, body, &mut meta).await;
     let code = result.as_ref().err().map_or("OK", |e| e.code);
     let took = started.elapsed();
-    st.metrics.request(
-        meta.known_action,
-        meta.product.map_or("-", Product::as_str),
-        code,
-        took,
-    );
+    let product = meta.product.map_or("-", Product::as_str);
+    st.metrics.request(meta.known_action, product, code, took);
+    if let Some(reason) = meta.refusal {
+        st.metrics.refusal(reason);
+    }
+    let (action, action_len) = match meta.action {
+        LoggedAction::Missing => ("-", 0),
+        LoggedAction::Known(name) => (name, name.len()),
+        LoggedAction::Unknown(len) => ("<unknown>", len),
+    };
     tracing::info!(
-        action = meta.action.as_deref().unwrap_or("-"),
-        product = meta.product.map_or("-", Product::as_str),
+        request_id = %meta.request_id,
+        action,
+        action_len,
+        product,
         account = meta.account.as_deref().unwrap_or("-"),
         code,
+        refusal = meta.refusal.unwrap_or("-"),
         latency_ms = took.as_secs_f64() * 1000.0,
         "request"
     );
-    envelope(result, meta.language)
+    let mut response = envelope(result, meta.language, &meta.request_id);
+    if meta.refusal.is_some() {
+        // The rest of the body was not read: the connection cannot carry another request.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
-async fn handle(
+/// Transport limits, then a request slot, then the request itself. The body is read
+/// whole (within its size, time and memory bounds) before a slot is taken, so clients
+/// that stall their bodies cannot hold the slots of clients that do not.
+async fn admit(
     st: &AppState,
     method: &Method,
     uri: &Uri,
@@ -222,139 +264,66 @@ async fn handle(
             format!("HTTP method {method} is not supported; use GET or POST"),
         ));
     }
-    let body = read_body(headers, body, st.config.body_limit).await?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = transport::read(body, declared, &st.config.body, &st.bodies)
+        .await
+        .map_err(|refusal| {
+            meta.refusal = Some(refusal.reason());
+            refusal.api_error()
+        })?;
+    let Ok(_slot) = st.in_flight.try_acquire() else {
+        meta.refusal = Some("in_flight");
+        return Err(ApiError::new(
+            "RequestLimitExceeded",
+            "服务繁忙",
+            format!(
+                "the server is handling its limit of {} requests; retry shortly",
+                st.config.max_in_flight
+            ),
+        ));
+    };
+    handle(st, method, uri, headers, &body.bytes, meta).await
+}
+
+/// What authentication established, and the request it carried.
+struct Authenticated {
+    caller: Caller,
+    action: String,
+    version: String,
+    params: Params,
+}
+
+async fn handle(
+    st: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    meta: &mut Meta,
+) -> Result<Map<String, Value>, ApiError> {
     let now_ms = st.service.clock().now().as_millis();
     let now = now_ms.div_euclid(1000);
-    let query = uri.query().unwrap_or("");
-    let authorization = headers.get(header::AUTHORIZATION).map(|v| {
-        v.to_str().map_err(|_| {
-            ApiError::new(
-                "AuthFailure.InvalidAuthorization",
-                "Authorization 头格式错误",
-                "the Authorization header is not text",
-            )
-        })
-    });
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    let is_form = content_type == "application/x-www-form-urlencoded";
-    let (caller, action, version, params) = match authorization {
-        Some(auth) => {
-            let auth = auth?;
-            let header_text = |name: &str| {
-                headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .filter(|v| !v.is_empty())
-            };
-            let action = header_text("x-tc-action")
-                .ok_or_else(|| ApiError::missing("Action (X-TC-Action)"))?;
-            let version = header_text("x-tc-version")
-                .ok_or_else(|| ApiError::missing("Version (X-TC-Version)"))?;
-            let ts = header_text("x-tc-timestamp")
-                .ok_or_else(|| ApiError::missing("Timestamp (X-TC-Timestamp)"))?;
-            let timestamp = ts.parse::<i64>().map_err(|_| {
-                ApiError::invalid(format!("X-TC-Timestamp must be Unix seconds, got {ts:?}"))
-            })?;
-            meta.action = Some(action.to_owned());
-            reject_token(header_text("x-tc-token"))?;
-            let req = Tc3Request {
-                method: method.as_str(),
-                query,
-                headers,
-                body: &body,
-                timestamp,
-            };
-            let caller = auth::verify_tc3(&st.credentials, auth, &req, now)?;
-            let params = if method == Method::GET {
-                params::unflatten(
-                    form_pairs(query.as_bytes())
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str())),
-                )?
-            } else if is_form {
-                params::unflatten(
-                    form_pairs(&body)
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str())),
-                )?
-            } else if content_type.is_empty() || content_type == "application/json" {
-                params::from_json(&body)?
-            } else {
-                return Err(ApiError::invalid(format!(
-                    "Content-Type {content_type} is not supported; send application/json or application/x-www-form-urlencoded"
-                )));
-            };
-            (caller, action.to_owned(), version.to_owned(), params)
-        }
-        None => {
-            let pairs = if method == Method::GET {
-                form_pairs(query.as_bytes())
-            } else if is_form {
-                form_pairs(&body)
-            } else {
-                return Err(ApiError::missing("Authorization"));
-            };
-            let get = |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.as_str())
-            };
-            if let Some(lang) = get("Language") {
-                meta.language = Language::from_tag(Some(lang));
-            }
-            let action = get("Action")
-                .filter(|a| !a.is_empty())
-                .ok_or_else(|| ApiError::missing("Action"))?;
-            let version = get("Version")
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| ApiError::missing("Version"))?;
-            meta.action = Some(action.to_owned());
-            for common in COMMON_PARAMS {
-                if pairs.iter().filter(|(k, _)| k == common).count() > 1 {
-                    return Err(ApiError::invalid(format!(
-                        "`{common}` is given more than once"
-                    )));
-                }
-            }
-            reject_token(get("Token").filter(|t| !t.is_empty()))?;
-            let host = headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        "AuthFailure.SignatureFailure",
-                        "签名验证失败",
-                        "the Host header is missing; it is part of the signature",
-                    )
-                })?;
-            let caller = auth::verify_legacy(
-                &st.credentials,
-                &st.nonces,
-                method.as_str(),
-                host,
-                &pairs,
-                now,
-            )?;
-            let business = params::unflatten(
-                pairs
-                    .iter()
-                    .filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str()))
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            )?;
-            (caller, action.to_owned(), version.to_owned(), business)
-        }
+    let req = RequestParts {
+        method,
+        query: uri.query().unwrap_or(""),
+        headers,
+        body,
+        is_form: content_type(headers) == "application/x-www-form-urlencoded",
+        now,
     };
+    let authenticated = match headers.get(header::AUTHORIZATION) {
+        Some(auth) => authenticate_tc3(st, auth, &req, meta)?,
+        None => authenticate_legacy(st, &req, meta)?,
+    };
+    let Authenticated {
+        caller,
+        action,
+        version,
+        params,
+    } = authenticated;
     meta.account = Some(caller.account.to_string());
     let product = product_for(&version, &caller, headers)?;
     meta.product = Some(product);
@@ -362,7 +331,10 @@ async fn handle(
         ApiError::new(
             "InvalidAction",
             "接口不存在",
-            format!("{action} is not an action of {product} (Version {version})"),
+            format!(
+                "{} is not an action of {product} (Version {version})",
+                error::clip(&action)
+            ),
         )
     })?;
     meta.known_action = Some(action);
@@ -376,16 +348,184 @@ async fn handle(
             ),
         ));
     }
-    run_action(st, Scope::new(caller.account, product), action, &params).await
+    // Only now, signed and within its rate, may a legacy request's nonce be stored.
+    if let Some(nonce) = caller.nonce {
+        st.nonces.consume(&caller.secret_id, nonce, now)?;
+    }
+    actions::run(
+        &st.service,
+        &Scope::new(caller.account, product),
+        action,
+        &params,
+    )
+    .await
 }
 
-async fn run_action(
+/// The parts of a request authentication reads.
+struct RequestParts<'a> {
+    method: &'a Method,
+    query: &'a str,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    is_form: bool,
+    now: i64,
+}
+
+/// The media type of `Content-Type`, lower-cased, without parameters.
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+/// TC3-HMAC-SHA256: the common parameters from `X-TC-*` headers, the business
+/// parameters from the query (GET), the form or the JSON body.
+fn authenticate_tc3(
     st: &AppState,
-    scope: Scope,
-    action: Action,
-    params: &Params,
-) -> Result<Map<String, Value>, ApiError> {
-    actions::run(&st.service, &scope, action, params).await
+    auth: &HeaderValue,
+    req: &RequestParts<'_>,
+    meta: &mut Meta,
+) -> Result<Authenticated, ApiError> {
+    let auth = auth.to_str().map_err(|_| {
+        ApiError::new(
+            "AuthFailure.InvalidAuthorization",
+            "Authorization 头格式错误",
+            "the Authorization header is not text",
+        )
+    })?;
+    let header_text = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+    };
+    let action =
+        header_text("x-tc-action").ok_or_else(|| ApiError::missing("Action (X-TC-Action)"))?;
+    meta.action = log_action(action);
+    let version =
+        header_text("x-tc-version").ok_or_else(|| ApiError::missing("Version (X-TC-Version)"))?;
+    let ts = header_text("x-tc-timestamp")
+        .ok_or_else(|| ApiError::missing("Timestamp (X-TC-Timestamp)"))?;
+    let timestamp = ts.parse::<i64>().map_err(|_| {
+        ApiError::invalid(format!(
+            "X-TC-Timestamp must be Unix seconds, got {:?}",
+            error::clip(ts)
+        ))
+    })?;
+    reject_token(header_text("x-tc-token"))?;
+    let signed = Tc3Request {
+        method: req.method.as_str(),
+        query: req.query,
+        headers: req.headers,
+        body: req.body,
+        timestamp,
+    };
+    let caller = auth::verify_tc3(&st.credentials, auth, &signed, req.now)?;
+    let params = tc3_params(req)?;
+    Ok(Authenticated {
+        caller,
+        action: action.to_owned(),
+        version: version.to_owned(),
+        params,
+    })
+}
+
+/// A TC3 request's business parameters.
+fn tc3_params(req: &RequestParts<'_>) -> Result<Params, ApiError> {
+    let flattened = |bytes: &[u8]| {
+        params::unflatten(
+            form_pairs(bytes)
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+    };
+    if *req.method == Method::GET {
+        return flattened(req.query.as_bytes());
+    }
+    if req.is_form {
+        return flattened(req.body);
+    }
+    let ct = content_type(req.headers);
+    if ct.is_empty() || ct == "application/json" {
+        return params::from_json(req.body);
+    }
+    Err(ApiError::invalid(format!(
+        "Content-Type {} is not supported; send application/json or application/x-www-form-urlencoded",
+        error::clip(&ct)
+    )))
+}
+
+/// The legacy form signature: every parameter, common and business, in the query (GET)
+/// or the form body (POST).
+fn authenticate_legacy(
+    st: &AppState,
+    req: &RequestParts<'_>,
+    meta: &mut Meta,
+) -> Result<Authenticated, ApiError> {
+    let pairs = if *req.method == Method::GET {
+        form_pairs(req.query.as_bytes())
+    } else if req.is_form {
+        form_pairs(req.body)
+    } else {
+        return Err(ApiError::missing("Authorization"));
+    };
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(lang) = get("Language") {
+        meta.language = Language::from_tag(Some(lang));
+    }
+    let action = get("Action")
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::missing("Action"))?;
+    meta.action = log_action(action);
+    let version = get("Version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing("Version"))?;
+    if let Some(common) = COMMON_PARAMS
+        .iter()
+        .find(|c| pairs.iter().filter(|(k, _)| k == *c).count() > 1)
+    {
+        return Err(ApiError::invalid(format!(
+            "`{common}` is given more than once"
+        )));
+    }
+    reject_token(get("Token").filter(|t| !t.is_empty()))?;
+    let host = req
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                "AuthFailure.SignatureFailure",
+                "签名验证失败",
+                "the Host header is missing; it is part of the signature",
+            )
+        })?;
+    let caller = auth::verify_legacy(&st.credentials, req.method.as_str(), host, &pairs, req.now)?;
+    let params = params::unflatten(
+        pairs
+            .iter()
+            .filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
+    Ok(Authenticated {
+        caller,
+        action: action.to_owned(),
+        version: version.to_owned(),
+        params,
+    })
 }
 
 fn reject_token(token: Option<&str>) -> Result<(), ApiError> {
@@ -407,7 +547,8 @@ fn product_for(version: &str, caller: &Caller, headers: &HeaderMap) -> Result<Pr
             "NoSuchVersion",
             "接口版本不存在",
             format!(
-                "Version {version} does not exist; use 2017-03-12 (CVM) or 2020-03-24 (Lighthouse)"
+                "Version {} does not exist; use 2017-03-12 (CVM) or 2020-03-24 (Lighthouse)",
+                error::clip(version)
             ),
         )
     })?;
@@ -438,32 +579,14 @@ fn product_for(version: &str, caller: &Caller, headers: &HeaderMap) -> Result<Pr
             return Err(ApiError::new(
                 "NoSuchVersion",
                 "接口版本不存在",
-                format!("the endpoint {host} serves {named}, which has no Version {version}"),
+                format!(
+                    "the endpoint {} serves {named}, which has no Version {version}",
+                    error::clip(host)
+                ),
             ));
         }
     }
     Ok(product)
-}
-
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            "RequestSizeLimitExceeded",
-            "请求包过大",
-            format!("the request body is larger than {limit} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    to_bytes(body, limit)
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|_| too_large())
 }
 
 fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
@@ -487,7 +610,11 @@ fn request_id() -> String {
     )
 }
 
-fn envelope(result: Result<Map<String, Value>, ApiError>, lang: Language) -> Response {
+fn envelope(
+    result: Result<Map<String, Value>, ApiError>,
+    lang: Language,
+    request_id: &str,
+) -> Response {
     let mut response = match result {
         Ok(fields) => fields,
         Err(e) => {
@@ -499,7 +626,7 @@ fn envelope(result: Result<Map<String, Value>, ApiError>, lang: Language) -> Res
             m
         }
     };
-    response.insert("RequestId".into(), json!(request_id()));
+    response.insert("RequestId".into(), json!(request_id));
     json_response(json!({ "Response": response }))
 }
 

@@ -62,6 +62,7 @@ struct Data {
     requests: BTreeMap<(&'static str, &'static str, &'static str), u64>,
     latency: BTreeMap<(&'static str, &'static str), Histogram>,
     store: BTreeMap<&'static str, Histogram>,
+    refusals: BTreeMap<&'static str, u64>,
 }
 
 /// The server's metrics.
@@ -104,6 +105,13 @@ impl Metrics {
             .observe(took);
     }
 
+    /// Records a request or connection refused by a transport limit (`reason` is one of
+    /// a fixed set: `body_too_large`, `body_timeout`, `body_budget`, `body_incomplete`,
+    /// `in_flight`, `per_address`).
+    pub fn refusal(&self, reason: &'static str) {
+        *self.data().refusals.entry(reason).or_default() += 1;
+    }
+
     fn store_op(&self, op: &'static str, took: Duration) {
         self.data().store.entry(op).or_default().observe(took);
     }
@@ -129,6 +137,14 @@ impl Metrics {
                 &mut out,
                 "keypair_request_duration_seconds",
                 &format!("action=\"{action}\",product=\"{product}\""),
+            );
+        }
+        out.push_str("# HELP keypair_transport_refusals_total Requests and connections refused by a transport limit, by reason.\n");
+        out.push_str("# TYPE keypair_transport_refusals_total counter\n");
+        for (reason, n) in &d.refusals {
+            let _ = writeln!(
+                out,
+                "keypair_transport_refusals_total{{reason=\"{reason}\"}} {n}"
             );
         }
         out.push_str("# HELP keypair_store_operation_duration_seconds Store operation latency.\n");

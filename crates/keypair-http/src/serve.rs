@@ -4,27 +4,40 @@
 //!   in time (slowloris), and an idle keep-alive connection whose next request does not
 //!   start in time.
 //! - A cap on open connections: past it, new connections wait in the kernel's backlog
-//!   rather than consume memory and tasks.
+//!   rather than consume memory and tasks. [`bind`] sizes that backlog for the cap.
+//! - A cap on open connections per client address: past it, a new connection from that
+//!   address is closed at once (metric reason `per_address`), so one address cannot
+//!   take every connection.
+//! - A cap on what hyper buffers for a request's headers ([`ServerLimits::max_header_bytes`]):
+//!   larger headers get `431 Request Header Fields Too Large` from hyper and a close.
 //! - A cap on requests in flight (in [`crate::AppState`]): past it, requests are answered
 //!   at once with `RequestLimitExceeded` instead of queueing without bound.
 //! - Graceful shutdown: stop accepting, let requests in flight finish (up to a deadline).
 
+use crate::Metrics;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 
 /// Connection-level limits.
 #[derive(Clone, Debug)]
 pub struct ServerLimits {
-    /// Most connections open at once.
+    /// Most connections open at once (default 4096).
     pub max_connections: usize,
+    /// Most connections open at once from one client address (default 512).
+    pub max_connections_per_address: usize,
+    /// Most bytes hyper buffers for one request's line and headers (default 32 KiB;
+    /// hyper's floor is 8 KiB).
+    pub max_header_bytes: usize,
     /// Time allowed for a request's headers to arrive, and for an idle keep-alive
     /// connection to start its next request.
     pub header_read_timeout: Duration,
@@ -36,8 +49,54 @@ impl Default for ServerLimits {
     fn default() -> Self {
         ServerLimits {
             max_connections: 4096,
+            max_connections_per_address: 512,
+            max_header_bytes: 32 * 1024,
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Binds `addr` with a listen backlog of `backlog` connections (the kernel caps it at
+/// `net.core.somaxconn`), so a burst up to the connection cap waits in the kernel
+/// instead of being dropped into SYN retries.
+pub fn bind(addr: SocketAddr, backlog: usize) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(u32::try_from(backlog).unwrap_or(u32::MAX))
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts a connection from `ip` unless it already has `max`; the guard uncounts it.
+    fn admit(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<AddressGuard> {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressGuard(self.clone(), ip))
+    }
+}
+
+struct AddressGuard(Arc<PerAddress>, IpAddr);
+
+impl Drop for AddressGuard {
+    fn drop(&mut self) {
+        let mut open = self.0 .0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
         }
     }
 }
@@ -47,9 +106,11 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_address = Arc::new(PerAddress::default());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -59,7 +120,14 @@ pub async fn serve(
         };
         let stream = tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => match per_address.admit(peer.ip(), limits.max_connections_per_address) {
+                    Some(guard) => (stream, guard),
+                    None => {
+                        // Closing at once costs this address nothing but its handshake.
+                        metrics.refusal("per_address");
+                        continue;
+                    }
+                },
                 Err(e) => {
                     // Out of descriptors or a connection reset before accept: keep serving.
                     tracing::warn!(error = %e, "accept failed");
@@ -68,11 +136,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let (stream, address_guard) = stream;
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(8192))
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -80,6 +150,7 @@ pub async fn serve(
             // A client that misbehaves only ends its own connection.
             let _ = conn.await;
             drop(permit);
+            drop(address_guard);
         });
     }
     drop(listener);

@@ -27,7 +27,8 @@ async fn slowloris_connections_do_not_starve_normal_requests() {
         ..ServerLimits::default()
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, wire().app, limits, async {
+    let metrics = std::sync::Arc::new(keypair_http::Metrics::new());
+    let server = tokio::spawn(serve(listener, wire().app, limits, metrics, async {
         let _ = stop_rx.await;
     }));
 

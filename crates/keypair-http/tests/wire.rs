@@ -661,7 +661,10 @@ async fn accounts_see_only_their_own_key_pairs() {
 #[tokio::test]
 async fn protocol_limits() {
     let w = wire_with(HttpConfig {
-        body_limit: 1024,
+        body: keypair_http::BodyLimits {
+            max_bytes: 1024,
+            ..Default::default()
+        },
         rate_limits: RateLimits::default(),
         ..HttpConfig::default()
     });

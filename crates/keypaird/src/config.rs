@@ -92,8 +92,18 @@ pub struct Limits {
     pub lighthouse_requests_per_second: Option<u32>,
     /// Largest request body in bytes (default 1 MiB).
     pub body_limit_bytes: Option<usize>,
-    /// Most connections open at once (default 4096).
+    /// Most connections open at once (default 4096); also the listen backlog.
     pub max_connections: Option<usize>,
+    /// Most connections open at once from one client address (default 512).
+    pub max_connections_per_address: Option<usize>,
+    /// Seconds every request body gets to arrive, whatever its size (default 5); a body
+    /// also gets one second per `min_body_rate_bytes_per_second` bytes.
+    pub body_read_timeout_secs: Option<u64>,
+    /// Slowest average body rate accepted, bytes per second (default 65536).
+    pub min_body_rate_bytes_per_second: Option<u64>,
+    /// Bytes of large request bodies buffered at once across all requests (default
+    /// 32 MiB); each request's first 8 KiB are not counted.
+    pub body_memory_budget_bytes: Option<usize>,
     /// Most API requests in flight at once (default 1024); more get `RequestLimitExceeded`.
     pub max_in_flight_requests: Option<usize>,
     /// Seconds a client has to send a request's headers, and an idle keep-alive

@@ -2,18 +2,19 @@
 //! builds the service and serves the API until SIGINT or SIGTERM, then finishes the
 //! requests in flight and closes the store.
 
-use crate::config::{self, Config, CredentialsSource, KeyBackend};
+use crate::config::{self, Config, CredentialsSource, KeyBackend, Limits};
 use crate::store_url::StoreUrl;
 use keypair_core::{
     default_workers, KeyGenerator, KeyPairService, KeyPool, RsaKeyGenerator, StaticProjects,
 };
 use keypair_http::{
-    router, AppState, HttpConfig, MeteredStore, Metrics, RateLimits, ServerLimits,
+    router, AppState, BodyLimits, HttpConfig, MeteredStore, Metrics, RateLimits, ServerLimits,
     DEFAULT_BODY_LIMIT,
 };
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Where `keypaird serve` listens by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -136,36 +137,13 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     if let Some(q) = file.limits.key_pairs_per_account {
         service = service.quota(q);
     }
-    let http = HttpConfig {
-        body_limit: file.limits.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
-        rate_limits: RateLimits {
-            cvm: file.limits.cvm_requests_per_second,
-            lighthouse: file.limits.lighthouse_requests_per_second,
-        },
-        metrics: file.metrics.enabled,
-        max_in_flight: file
-            .limits
-            .max_in_flight_requests
-            .unwrap_or(HttpConfig::default().max_in_flight),
-    };
-    let defaults = ServerLimits::default();
-    let server_limits = ServerLimits {
-        max_connections: file
-            .limits
-            .max_connections
-            .unwrap_or(defaults.max_connections),
-        header_read_timeout: file
-            .limits
-            .header_read_timeout_secs
-            .map_or(defaults.header_read_timeout, std::time::Duration::from_secs),
-        ..defaults
-    };
-    let state = AppState::new(service.build(), accounts.credentials, http).with_metrics(metrics);
+    let http = http_config(&file.limits, file.metrics.enabled);
+    let server_limits = server_limits(&file.limits);
+    let state =
+        AppState::new(service.build(), accounts.credentials, http).with_metrics(metrics.clone());
     let app = router(Arc::new(state));
 
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))?;
+    let listener = listen_on(&listen, server_limits.max_connections).await?;
     let addr = listener.local_addr().map_err(err)?;
     let shutdown = shutdown_signal()?;
     tracing::info!(
@@ -184,11 +162,69 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         writeln!(out, "listening on http://{addr}").map_err(err)?;
         out.flush().map_err(err)?;
     }
-    keypair_http::serve(listener, app, server_limits, shutdown)
+    keypair_http::serve(listener, app, server_limits, metrics, shutdown)
         .await
         .map_err(err)?;
     tracing::info!("keypaird stopped");
     Ok(())
+}
+
+/// The wire settings from `[limits]` and `[metrics]`.
+fn http_config(limits: &Limits, metrics: bool) -> HttpConfig {
+    let defaults = HttpConfig::default();
+    let body = BodyLimits {
+        max_bytes: limits.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
+        base_timeout: limits
+            .body_read_timeout_secs
+            .map_or(defaults.body.base_timeout, Duration::from_secs),
+        min_rate: limits
+            .min_body_rate_bytes_per_second
+            .unwrap_or(defaults.body.min_rate),
+        budget_bytes: limits
+            .body_memory_budget_bytes
+            .unwrap_or(defaults.body.budget_bytes),
+        ..defaults.body
+    };
+    HttpConfig {
+        body,
+        rate_limits: RateLimits {
+            cvm: limits.cvm_requests_per_second,
+            lighthouse: limits.lighthouse_requests_per_second,
+        },
+        metrics,
+        max_in_flight: limits
+            .max_in_flight_requests
+            .unwrap_or(defaults.max_in_flight),
+    }
+}
+
+/// The connection limits from `[limits]`.
+fn server_limits(limits: &Limits) -> ServerLimits {
+    let defaults = ServerLimits::default();
+    ServerLimits {
+        max_connections: limits.max_connections.unwrap_or(defaults.max_connections),
+        max_connections_per_address: limits
+            .max_connections_per_address
+            .unwrap_or(defaults.max_connections_per_address),
+        header_read_timeout: limits
+            .header_read_timeout_secs
+            .map_or(defaults.header_read_timeout, Duration::from_secs),
+        ..defaults
+    }
+}
+
+/// Binds the first address `listen` resolves to, with a backlog for `max_connections`.
+async fn listen_on(
+    listen: &str,
+    max_connections: usize,
+) -> Result<tokio::net::TcpListener, StartError> {
+    let cannot = |e: &dyn std::fmt::Display| StartError(format!("cannot listen on {listen}: {e}"));
+    let addr = tokio::net::lookup_host(listen)
+        .await
+        .map_err(|e| cannot(&e))?
+        .next()
+        .ok_or_else(|| cannot(&"the address resolves to nothing"))?;
+    keypair_http::bind(addr, max_connections).map_err(|e| cannot(&e))
 }
 
 /// Registers SIGINT and SIGTERM handlers now and returns a future that resolves on
