@@ -2,7 +2,10 @@
 //! request: nothing an unauthenticated client sends is buffered past these bounds.
 //!
 //! - **Size:** a body larger than [`BodyLimits::max_bytes`] is refused, from its declared
-//!   `Content-Length` when it has one, else as soon as it passes the limit.
+//!   `Content-Length` when it has one, else as soon as it passes the limit. So that the
+//!   client, still sending, can read the answer instead of a connection reset, up to
+//!   [`DRAIN_LIMIT`] bytes of such a body are read and discarded (never buffered) within
+//!   the body's time limit before the answer; past that the connection is closed.
 //! - **Time:** the whole body must arrive within `base_timeout + size / min_rate` (the
 //!   declared size, or the limit for a chunked body). A stalled body is refused with its
 //!   own code (`InvalidRequest`) and metric reason (`body_timeout`).
@@ -23,6 +26,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+
+/// Most bytes of a too-large body read and discarded so the client sees the answer.
+pub const DRAIN_LIMIT: u64 = 16 << 20;
 
 /// Body limits; see the module docs.
 #[derive(Clone, Debug)]
@@ -165,13 +171,17 @@ pub async fn read(
     let too_large = BodyRefusal::TooLarge {
         limit: limits.max_bytes,
     };
-    if declared.is_some_and(|n| n > limits.max_bytes as u64) {
+    let mut stream = body.into_data_stream();
+    if let Some(n) = declared.filter(|n| *n > limits.max_bytes as u64) {
+        if n <= DRAIN_LIMIT {
+            let size = usize::try_from(n).unwrap_or(usize::MAX);
+            drain(&mut stream, Instant::now() + limits.timeout_for(size)).await;
+        }
         return Err(too_large);
     }
     let expected = declared.map_or(limits.max_bytes, |n| n as usize);
     let after = limits.timeout_for(expected);
     let deadline = Instant::now() + after;
-    let mut stream = body.into_data_stream();
     // Chunks are kept as they came and joined once at the end: no regrowth copies, and
     // what is charged is what is held.
     let mut chunks: Vec<Bytes> = Vec::new();
@@ -186,6 +196,8 @@ pub async fn read(
         let chunk = chunk.map_err(|_| BodyRefusal::Broken)?;
         len += chunk.len();
         if len > limits.max_bytes {
+            drop(chunks);
+            drain(&mut stream, deadline).await;
             return Err(too_large);
         }
         let owed = len.saturating_sub(limits.free_bytes);
@@ -208,6 +220,17 @@ pub async fn read(
         bytes,
         _charged: charged,
     })
+}
+
+/// Reads and discards the rest of a body, up to [`DRAIN_LIMIT`] bytes, until `deadline`.
+async fn drain(stream: &mut axum::body::BodyDataStream, deadline: Instant) {
+    let mut drained = 0u64;
+    while drained <= DRAIN_LIMIT {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
+            _ => return,
+        }
+    }
 }
 
 #[cfg(test)]

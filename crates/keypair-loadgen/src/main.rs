@@ -78,6 +78,14 @@ struct Args {
     /// Stop after this many requests in all (instead of at `--duration`).
     #[arg(long)]
     requests: Option<u64>,
+    /// Pace each connection to at most this many requests per second (default: as fast
+    /// as answers come back).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// CreateKeyPair with this one name every time (after the first, each create is
+    /// refused as a duplicate): the load of a client that retries a taken name.
+    #[arg(long)]
+    key_name: Option<String>,
     /// Measure the single-thread key generation rate of a backend for `--duration`
     /// (no server involved) and exit.
     #[arg(long, value_enum)]
@@ -258,6 +266,7 @@ impl Report {
             "throughput": self.throughput(),
             "p50_ms": self.ms(0.5),
             "p90_ms": self.ms(0.9),
+            "p95_ms": self.ms(0.95),
             "p99_ms": self.ms(0.99),
             "max_ms": self.latency_us.max() as f64 / 1000.0,
             "codes": self.codes,
@@ -332,6 +341,11 @@ async fn run(args: &Args, product: Product, action: LoadAction) -> Result<Report
                 limit: args.limit,
                 prefix: format!("lg{run_id:08x}w{w}"),
                 key_seed: (u64::from(run_id) << 24) + ((w as u64) << 16),
+                key_name: args.key_name.clone(),
+                interval: args
+                    .rate
+                    .filter(|r| *r > 0.0)
+                    .map(|r| Duration::from_secs_f64(1.0 / r)),
             };
             let budget = budget.clone();
             tokio::spawn(async move { worker(ctx, action, deadline, budget).await })
@@ -368,6 +382,8 @@ struct Ctx {
     limit: u32,
     prefix: String,
     key_seed: u64,
+    key_name: Option<String>,
+    interval: Option<Duration>,
 }
 
 type WorkerResult = Result<(Histogram<u64>, BTreeMap<String, u64>, u64), String>;
@@ -382,9 +398,15 @@ async fn worker(
     let mut codes: BTreeMap<String, u64> = BTreeMap::new();
     let mut n = 0u64;
     let mut sender = None;
+    let paced_from = tokio::time::Instant::now();
     while Instant::now() < deadline {
         if budget.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0 {
             break;
+        }
+        if let Some(interval) = ctx.interval {
+            // Open-loop pacing: request n is due at n intervals after the start.
+            let due = paced_from + interval.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
+            tokio::time::sleep_until(due).await;
         }
         if sender.is_none() {
             match connect(&ctx.endpoint).await {
@@ -472,7 +494,11 @@ fn build(ctx: &Ctx, action: LoadAction, n: u64) -> Request<Full<Bytes>> {
         }
         LoadAction::Describe => ("DescribeKeyPairs", json!({"Limit": ctx.limit})),
         LoadAction::Create | LoadAction::Mixed => {
-            let mut b = json!({"KeyName": format!("{}c{n}", ctx.prefix)});
+            let name = ctx
+                .key_name
+                .clone()
+                .unwrap_or_else(|| format!("{}c{n}", ctx.prefix));
+            let mut b = json!({ "KeyName": name });
             if ctx.product == Product::Cvm {
                 b["ProjectId"] = json!(0);
             }
