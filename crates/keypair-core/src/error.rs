@@ -70,9 +70,6 @@ pub enum Error {
         /// The maximum.
         max: usize,
     },
-    /// A tag key or value breaks a rule; the text says which.
-    #[error("invalid tag: {0}")]
-    TagInvalid(String),
     /// A tag key uses a prefix reserved for the platform.
     #[error("tag key {0:?} uses a reserved prefix (qcloud:, tencent:, project)")]
     TagKeyReserved(String),
@@ -150,6 +147,61 @@ pub enum Error {
         /// The bound.
         limit: usize,
     },
+    /// The instance does not exist for this account and product.
+    #[error("instance {0} does not exist")]
+    InstanceNotFound(InstanceId),
+    /// The instance runs Windows, which takes no key pairs.
+    #[error("instance {0} runs Windows; key pairs bind to Linux instances only")]
+    InstanceWindows(InstanceId),
+    /// The instance's state does not allow the operation.
+    #[error("instance {instance} is {state}; {}", state_hint(*.state))]
+    InstanceState {
+        /// The instance.
+        instance: InstanceId,
+        /// Its state.
+        state: crate::InstanceState,
+    },
+    /// Lighthouse: the Username differs from the one the key was bound with.
+    #[error("key pair {key} is bound to instance {instance} for another user; give the Username it was bound with")]
+    UnbindUsernameMismatch {
+        /// The key pair.
+        key: KeyId,
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// Lighthouse `AssociateType`/`DisassociateType` other than ONLINE or OFFLINE.
+    #[error("{field} must be ONLINE or OFFLINE, got {value:?}")]
+    BindingTypeInvalid {
+        /// The parameter.
+        field: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// Lighthouse: `Username` given with `OFFLINE`.
+    #[error("`Username` cannot be given with {field}=OFFLINE")]
+    UsernameWithOffline {
+        /// The type parameter.
+        field: &'static str,
+    },
+    /// A tag key breaks Tencent's tag rules (characters, length, emptiness).
+    #[error("tag key {key:?} is invalid: {reason}")]
+    TagKeyIllegal {
+        /// The key (clipped).
+        key: String,
+        /// Which rule.
+        reason: String,
+    },
+    /// A tag value breaks Tencent's tag rules.
+    #[error("tag value {value:?} is invalid: {reason}")]
+    TagValueIllegal {
+        /// The value (clipped).
+        value: String,
+        /// Which rule.
+        reason: String,
+    },
+    /// The same tag key twice in one request (CVM; Lighthouse keeps the last value).
+    #[error("tag key {0:?} is given more than once")]
+    DuplicateTagKey(String),
     /// `KeyIds` and `Filters` were given together.
     #[error("KeyIds and Filters cannot be given together; use one or the other")]
     IdsWithFilters,
@@ -256,6 +308,16 @@ impl Error {
     /// A storage failure caused by `cause`.
     pub fn storage(cause: impl Into<BoxError>) -> Self {
         Error::Storage(cause.into())
+    }
+}
+
+fn state_hint(state: crate::InstanceState) -> &'static str {
+    match state {
+        crate::InstanceState::Running => {
+            "stop it first, or set ForceStop (CVM) / OFFLINE (Lighthouse)"
+        }
+        crate::InstanceState::Pending => "wait until it has been created",
+        _ => "wait until it is RUNNING or STOPPED",
     }
 }
 

@@ -11,6 +11,7 @@
 //! | [`IdGenerator`] | new key ids | [`RandomIds`], [`SequentialIds`] |
 //! | [`Clock`] | the time | [`SystemClock`], [`ManualClock`] |
 //! | [`ProjectCatalog`] | which CVM projects exist | [`DefaultProjectOnly`], [`StaticProjects`] |
+//! | [`InstanceDirectory`] | which instances exist, their state and OS; stops them | [`AnyInstance`] (default), [`StaticInstances`] |
 //!
 //! [`KeyPairService`] holds the use-cases over those ports. Errors are one enum,
 //! [`Error`]; mapping them to Tencent error codes is the HTTP adapter's job.
@@ -34,6 +35,7 @@
 mod clock;
 mod error;
 mod id;
+mod instance;
 mod keygen;
 mod model;
 mod name;
@@ -56,6 +58,10 @@ pub mod testkit;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{BoxError, Error, Result};
 pub use id::{AccountId, IdGenerator, InstanceId, KeyId, ProjectId, RandomIds, SequentialIds};
+pub use instance::{
+    binding_decision, Admission, AnyInstance, BindingOp, Instance, InstanceDirectory,
+    InstanceState, OsFamily, RunningInstance, StaticInstances,
+};
 pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGenerator};
 pub use model::{Association, Change, KeyPair, Scope};
 pub use name::{Description, KeyName};
@@ -72,9 +78,10 @@ pub use query::{
 pub use service::{
     CreateKeyPair, CreatedKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding,
     KeyPairService, ModifyKeyPairAttribute, RawTag, ServiceBuilder, DEFAULT_QUOTA,
+    DEFAULT_USERNAME,
 };
 pub use store::{
-    check_binding_limits, KeyPairStore, StoreError, MAX_BINDINGS_PER_INSTANCE,
+    check_binding_limits, KeyPairStore, StoreError, Unbind, MAX_BINDINGS_PER_INSTANCE,
     MAX_BINDINGS_PER_KEY_PAIR,
 };
-pub use tag::{Tag, Tags};
+pub use tag::{RepeatedTagKey, Tag, Tags};

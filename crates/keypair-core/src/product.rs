@@ -4,6 +4,7 @@
 //! Everything product-specific that the use-cases need is a field of [`ProductSpec`], so
 //! that the rest of the crate asks the spec instead of matching on the product.
 
+use crate::RepeatedTagKey;
 use std::fmt;
 
 /// A Tencent Cloud product that has key-pair actions. Each is its own namespace: names
@@ -72,6 +73,11 @@ pub struct ProductSpec {
     pub max_tags: usize,
     /// Behaviour for repeated binds and unbinds.
     pub repeated_binding: RepeatedBinding,
+    /// Whether Associate/Disassociate take a type parameter (`AssociateType`: ONLINE or
+    /// OFFLINE) rather than `ForceStop`.
+    pub binding_type_parameter: bool,
+    /// What a tag key repeated in one request does.
+    pub repeated_tag_key: RepeatedTagKey,
     /// Whether a repeated id in one request's id list is an error
     /// (`InvalidParameterValue.Duplicated`) rather than folded into one.
     pub reject_duplicate_ids: bool,
@@ -98,6 +104,9 @@ static CVM: ProductSpec = ProductSpec {
     max_association_ids: 100,
     max_tags: 50,
     repeated_binding: RepeatedBinding::Ignore,
+    binding_type_parameter: false,
+    // CVM's error list has InvalidParameterValue.DuplicateTags.
+    repeated_tag_key: RepeatedTagKey::Reject,
     reject_duplicate_ids: false,
     rate_limits: [10, 10, 10, 10, 10, 10, 10],
 };
@@ -119,6 +128,9 @@ static LIGHTHOUSE: ProductSpec = ProductSpec {
     max_association_ids: 100,
     max_tags: 10,
     repeated_binding: RepeatedBinding::Reject,
+    binding_type_parameter: true,
+    // Lighthouse's `Tags`: an existing key gets its value replaced.
+    repeated_tag_key: RepeatedTagKey::Replace,
     reject_duplicate_ids: true,
     rate_limits: [20, 10, 100, 10, 0, 10, 20],
 };

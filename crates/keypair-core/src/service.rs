@@ -3,6 +3,9 @@
 
 use crate::query::parse_ids;
 use crate::{
+    binding_decision, Admission, AnyInstance, BindingOp, InstanceDirectory, RunningInstance, Unbind,
+};
+use crate::{
     Association, Change, Clock, DefaultProjectOnly, Description, Error, GeneratedKey, IdGenerator,
     InstanceId, KeyGenerator, KeyId, KeyName, KeyPair, KeyPairStore, KeyPool, Page, PrivateKeyPem,
     ProjectCatalog, ProjectId, PublicKey, Query, RandomIds, RawFilter, Result, RsaKeyGenerator,
@@ -82,7 +85,15 @@ pub struct InstanceBinding {
     pub instance_ids: Vec<String>,
     /// Lighthouse `Username`.
     pub username: Option<String>,
+    /// CVM `ForceStop`: stop a running instance first instead of refusing it.
+    pub force_stop: Option<bool>,
+    /// Lighthouse `AssociateType` / `DisassociateType`: `ONLINE` binds a running
+    /// instance as it runs, `OFFLINE` (the default) stops it first.
+    pub binding_type: Option<String>,
 }
+
+/// The login user a Lighthouse binding made without a `Username` stands for.
+pub const DEFAULT_USERNAME: &str = "root";
 
 /// CreateKeyPair's answer: the stored key pair and the private key, which exists only
 /// here.
@@ -110,10 +121,17 @@ pub struct ServiceBuilder {
     clock: Arc<dyn Clock>,
     keys: KeySource,
     projects: Arc<dyn ProjectCatalog>,
+    instances: Arc<dyn InstanceDirectory>,
     quota: u32,
 }
 
 impl ServiceBuilder {
+    /// Sets the instance directory (default [`AnyInstance`]: every well-formed id exists,
+    /// is stopped and runs Linux).
+    pub fn instances(mut self, instances: Arc<dyn InstanceDirectory>) -> Self {
+        self.instances = instances;
+        self
+    }
     /// Sets the id generator.
     pub fn ids(mut self, ids: Arc<dyn IdGenerator>) -> Self {
         self.ids = ids;
@@ -158,6 +176,7 @@ impl ServiceBuilder {
                 KeySource::Generator(g) => Arc::new(KeyPool::new(g, 0, crate::default_workers())),
             },
             projects: self.projects,
+            instances: self.instances,
             quota: self.quota,
         }
     }
@@ -170,6 +189,7 @@ pub struct KeyPairService {
     clock: Arc<dyn Clock>,
     keys: Arc<KeyPool>,
     projects: Arc<dyn ProjectCatalog>,
+    instances: Arc<dyn InstanceDirectory>,
     quota: u32,
 }
 
@@ -182,6 +202,7 @@ impl KeyPairService {
             clock: Arc::new(SystemClock),
             keys: KeySource::Generator(Arc::new(RsaKeyGenerator::default())),
             projects: Arc::new(DefaultProjectOnly),
+            instances: Arc::new(AnyInstance),
             quota: DEFAULT_QUOTA,
         }
     }
@@ -297,10 +318,14 @@ impl KeyPairService {
         Ok(self.store.update(scope, &id, &change).await?)
     }
 
-    /// AssociateInstancesKeyPairs: binds every key to every instance.
+    /// AssociateInstancesKeyPairs: binds every key to every instance, once the instance
+    /// directory admits every instance (stopping running ones where asked).
     pub async fn associate(&self, scope: &Scope, req: &InstanceBinding) -> Result<()> {
         let (keys, instances) = self.validate_binding(scope, req)?;
+        let running = running_instances(scope.product, req, "AssociateType")?;
         let username = req.username.as_deref().map(validate_username).transpose()?;
+        self.admit_instances(scope, BindingOp::Associate, &keys, &instances, running)
+            .await?;
         let bindings: Vec<Association> = instances
             .into_iter()
             .map(|instance| Association {
@@ -315,17 +340,56 @@ impl KeyPairService {
             .await?)
     }
 
-    /// DisassociateInstancesKeyPairs: unbinds every key from every instance.
+    /// DisassociateInstancesKeyPairs: unbinds every key from every instance. On
+    /// Lighthouse a `Username` must be the one each key was bound with.
     pub async fn disassociate(&self, scope: &Scope, req: &InstanceBinding) -> Result<()> {
         let (keys, instances) = self.validate_binding(scope, req)?;
-        if let Some(u) = req.username.as_deref() {
-            validate_username(u)?;
+        let running = running_instances(scope.product, req, "DisassociateType")?;
+        let username = req.username.as_deref().map(validate_username).transpose()?;
+        self.admit_instances(scope, BindingOp::Disassociate, &keys, &instances, running)
+            .await?;
+        let unbind = Unbind {
+            instances: &instances,
+            repeated: scope.product.spec().repeated_binding,
+            username: username.as_deref(),
+        };
+        Ok(self.store.disassociate(scope, &keys, &unbind).await?)
+    }
+
+    /// Asks the directory about every instance, in order, and stops the running ones the
+    /// caller asked to stop, once every instance is admitted and every key exists.
+    async fn admit_instances(
+        &self,
+        scope: &Scope,
+        op: BindingOp,
+        keys: &[KeyId],
+        instances: &[InstanceId],
+        running: RunningInstance,
+    ) -> Result<()> {
+        let mut to_stop = Vec::new();
+        for id in instances {
+            let found = self.instances.lookup(scope, id).await?;
+            if binding_decision(scope.product, op, id, found, running)? == Admission::StopFirst {
+                to_stop.push(id);
+            }
         }
-        let repeated = scope.product.spec().repeated_binding;
-        Ok(self
-            .store
-            .disassociate(scope, &keys, &instances, repeated)
-            .await?)
+        if to_stop.is_empty() {
+            return Ok(());
+        }
+        // Stopping is a side effect: do it only for a request that can then succeed.
+        let found = self.store.get(scope, keys).await?;
+        let missing: Vec<KeyId> = keys
+            .iter()
+            .filter(|k| !found.iter().any(|kp| kp.id == **k))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::KeyPairNotFound(missing));
+        }
+        for id in to_stop {
+            self.instances.force_stop(scope, id).await?;
+        }
+        Ok(())
     }
 
     /// The checks Create and Import share, in the spec's order: name, project, tags.
@@ -416,6 +480,33 @@ impl KeyPairService {
     }
 }
 
+/// What to do with a running instance, from CVM `ForceStop` or the Lighthouse type
+/// parameter (`field`), checked here so both wire encodings share the rule.
+fn running_instances(
+    product: crate::Product,
+    req: &InstanceBinding,
+    field: &'static str,
+) -> Result<RunningInstance> {
+    if !product.spec().binding_type_parameter {
+        return Ok(if req.force_stop == Some(true) {
+            RunningInstance::Stop
+        } else {
+            RunningInstance::Refuse
+        });
+    }
+    match req.binding_type.as_deref() {
+        None | Some("OFFLINE") if req.username.is_some() && req.binding_type.is_some() => {
+            Err(Error::UsernameWithOffline { field })
+        }
+        None | Some("OFFLINE") => Ok(RunningInstance::Stop),
+        Some("ONLINE") => Ok(RunningInstance::Online),
+        Some(other) => Err(Error::BindingTypeInvalid {
+            field,
+            value: other.to_owned(),
+        }),
+    }
+}
+
 /// A Lighthouse login user: 1–32 of `[a-z0-9_-]`, starting with a letter or `_`.
 fn validate_username(u: &str) -> Result<String> {
     let ok = (1..=32).contains(&u.len())
@@ -448,6 +539,9 @@ impl From<StoreError> for Error {
             }
             StoreError::InstanceBindingsExceeded { instance, limit } => {
                 Error::TooManyKeyPairsForInstance { instance, limit }
+            }
+            StoreError::UsernameMismatch { key, instance } => {
+                Error::UnbindUsernameMismatch { key, instance }
             }
             StoreError::DuplicateId => Error::storage("key id collision"),
             StoreError::Backend(e) => Error::Storage(e),

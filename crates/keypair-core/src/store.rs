@@ -50,6 +50,54 @@ pub fn check_binding_limits(
     Ok(())
 }
 
+/// What a disassociate removes, and under which rules.
+#[derive(Clone, Copy, Debug)]
+pub struct Unbind<'a> {
+    /// The instances to unbind every key from.
+    pub instances: &'a [InstanceId],
+    /// What a pair that is not bound does.
+    pub repeated: RepeatedBinding,
+    /// If set, every bound pair must have been bound for this user (a binding made
+    /// without a username counts as [`DEFAULT_USERNAME`](crate::DEFAULT_USERNAME)).
+    pub username: Option<&'a str>,
+}
+
+impl Unbind<'_> {
+    /// Whether a binding made for `bound_for` may be removed by this request.
+    pub fn username_matches(&self, bound_for: Option<&str>) -> bool {
+        self.username
+            .is_none_or(|u| u == bound_for.unwrap_or(crate::DEFAULT_USERNAME))
+    }
+
+    /// The checks every store makes before removing anything, written once: for each key
+    /// and instance in order, `binding(key, instance)` is `None` when the pair is not
+    /// bound, else the username it was bound for. A pair not bound is refused under
+    /// `Reject`; a bound pair for another user is refused when a username is given.
+    pub fn check<'b>(
+        &self,
+        keys: &[KeyId],
+        binding: impl Fn(&KeyId, &InstanceId) -> Option<Option<&'b str>>,
+    ) -> Result<(), StoreError> {
+        for key in keys {
+            for instance in self.instances {
+                let refusal = match binding(key, instance) {
+                    None if self.repeated == RepeatedBinding::Reject => StoreError::NotAssociated {
+                        key: key.clone(),
+                        instance: instance.clone(),
+                    },
+                    Some(user) if !self.username_matches(user) => StoreError::UsernameMismatch {
+                        key: key.clone(),
+                        instance: instance.clone(),
+                    },
+                    _ => continue,
+                };
+                return Err(refusal);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why a store refused or failed an operation. Every variant but `Backend` is a
 /// business outcome the service turns into a domain error.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +140,15 @@ pub enum StoreError {
     /// With [`RepeatedBinding::Reject`]: the pair is not bound (nothing was changed).
     #[error("{key} is not associated with {instance}")]
     NotAssociated {
+        /// The key pair.
+        key: KeyId,
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// With a username to match: the pair is bound for another user (nothing was
+    /// changed).
+    #[error("{key} is bound to {instance} for another user")]
+    UsernameMismatch {
         /// The key pair.
         key: KeyId,
         /// The instance.
@@ -203,12 +260,13 @@ pub trait KeyPairStore: Send + Sync {
 
     /// Unbinds every key from every instance, all or nothing. `NotFound` lists keys not
     /// in the scope. A pair not bound is skipped (`Ignore`) or refused with
-    /// `NotAssociated` (`Reject`).
+    /// `NotAssociated` (`Reject`). With `unbind.username` set, a bound pair made for
+    /// another user is refused with `UsernameMismatch` ([`Unbind::username_matches`]),
+    /// atomically with the write.
     async fn disassociate(
         &self,
         scope: &Scope,
         keys: &[KeyId],
-        instances: &[InstanceId],
-        repeated: RepeatedBinding,
+        unbind: &Unbind<'_>,
     ) -> Result<(), StoreError>;
 }

@@ -57,10 +57,25 @@ pub fn malformed_key_id(product: Product) -> impl Strategy<Value = String> {
     ]
 }
 
-/// Valid tags (keys avoid the reserved prefixes).
+/// Valid tags (keys avoid the reserved prefixes): letters of any script, digits, spaces
+/// and `+-=._:/@`.
 pub fn tag() -> impl Strategy<Value = Tag> {
-    ("[a-o][a-z0-9_:.-]{0,20}", "[A-Za-z0-9 _.:/=+-@]{1,40}")
+    (
+        "[a-o一-龥][a-z0-9_:.@/=+-]{0,20}",
+        "[A-Za-z0-9 _.:/=+@α-ω-]{1,40}",
+    )
         .prop_map(|(k, v)| Tag::new(&k, &v).expect("strategy makes valid tags"))
+}
+
+/// Tag text (a key or a value) that breaks Tencent's character rule: one character that
+/// is not a letter, a digit, a space or `+-=._:/@`, somewhere in otherwise valid text.
+pub fn text_with_illegal_tag_char() -> impl Strategy<Value = String> {
+    (
+        "[a-z]{1,10}",
+        "[#!$%^&*(){}\\[\\];,<>?|~`'\"\\\\\\t\\n]",
+        "[a-z]{0,10}",
+    )
+        .prop_map(|(head, bad, tail)| format!("{head}{bad}{tail}"))
 }
 
 /// Valid tag lists for `product`: distinct keys, at most the product's maximum.

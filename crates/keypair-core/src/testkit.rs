@@ -225,8 +225,7 @@ pub async fn scopes_are_isolated(store: Store) {
                 .disassociate(
                     &intruder,
                     &ids,
-                    &[b[0].instance.clone()],
-                    RepeatedBinding::Ignore
+                    &unbind(&[b[0].instance.clone()], RepeatedBinding::Ignore)
                 )
                 .await,
             Err(StoreError::NotFound(_))
@@ -521,8 +520,7 @@ pub async fn associations_block_delete(store: Store) {
         .disassociate(
             &scope,
             std::slice::from_ref(&a.id),
-            &instances,
-            RepeatedBinding::Ignore,
+            &unbind(&instances, RepeatedBinding::Ignore),
         )
         .await
         .expect("unbind");
@@ -591,8 +589,7 @@ pub async fn repeated_bindings_follow_the_product_rule(store: Store) {
         .disassociate(
             &scope,
             &[a.id.clone(), b.id.clone()],
-            &inst,
-            RepeatedBinding::Reject,
+            &unbind(&inst, RepeatedBinding::Reject),
         )
         .await;
     assert!(
@@ -612,8 +609,7 @@ pub async fn repeated_bindings_follow_the_product_rule(store: Store) {
         .disassociate(
             &scope,
             &[a.id.clone(), b.id.clone()],
-            &inst,
-            RepeatedBinding::Ignore,
+            &unbind(&inst, RepeatedBinding::Ignore),
         )
         .await
         .expect("unbind");
@@ -740,6 +736,7 @@ macro_rules! store_conformance {
             timestamps_round_trip,
             check_new_answers_like_insert,
             binding_counts_are_bounded,
+            unbind_username_must_match,
         );
     };
     (@cases $runner:ident; $make:expr; $($case:ident),* $(,)?) => {
@@ -776,6 +773,83 @@ macro_rules! store_conformance {
 /// Drives a future to completion on this thread, for [`store_conformance!`]'s
 /// `futures:` form: the conformance suite under an executor that is not tokio.
 pub use futures::executor::block_on;
+
+/// Unbinding `instances` with no username to match.
+fn unbind(instances: &[InstanceId], repeated: RepeatedBinding) -> crate::Unbind<'_> {
+    crate::Unbind {
+        instances,
+        repeated,
+        username: None,
+    }
+}
+
+/// A Lighthouse unbind naming another user than the binding's changes nothing and is
+/// refused; the right user (or the default `root` for a binding made without one)
+/// unbinds.
+pub async fn unbind_username_must_match(store: Store) {
+    let scope = fresh_scope(Product::Lighthouse);
+    let a = key_pair(&scope, "user_a", 7001, 1);
+    let b = key_pair(&scope, "user_b", 7002, 2);
+    let (ka, kb) = (a.id.clone(), b.id.clone());
+    store.insert(a, 10).await.expect("insert");
+    store.insert(b, 10).await.expect("insert");
+    let inst = InstanceId::parse(Product::Lighthouse, "lhins-0000user").expect("valid");
+    let bound = |username: Option<&str>| Association {
+        instance: inst.clone(),
+        username: username.map(str::to_owned),
+    };
+    let reject = RepeatedBinding::Reject;
+    store
+        .associate(
+            &scope,
+            std::slice::from_ref(&ka),
+            &[bound(Some("ubuntu"))],
+            reject,
+        )
+        .await
+        .expect("bind");
+    store
+        .associate(&scope, std::slice::from_ref(&kb), &[bound(None)], reject)
+        .await
+        .expect("bind");
+    let instances = [inst.clone()];
+    let as_user = |username| crate::Unbind {
+        instances: &instances,
+        repeated: reject,
+        username,
+    };
+    let refused = store
+        .disassociate(&scope, std::slice::from_ref(&ka), &as_user(Some("root")))
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::UsernameMismatch { key, instance }) if *key == ka && *instance == inst),
+        "{refused:?}"
+    );
+    // Both keys at once: one mismatch refuses the whole request.
+    let both = [ka.clone(), kb.clone()];
+    let refused = store
+        .disassociate(&scope, &both, &as_user(Some("ubuntu")))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::UsernameMismatch { .. })),
+        "{refused:?}"
+    );
+    let still = store.get(&scope, &both).await.expect("get");
+    assert!(
+        still.iter().all(|kp| kp.associations.len() == 1),
+        "nothing was unbound"
+    );
+    store
+        .disassociate(&scope, std::slice::from_ref(&ka), &as_user(Some("ubuntu")))
+        .await
+        .expect("same user");
+    store
+        .disassociate(&scope, std::slice::from_ref(&kb), &as_user(Some("root")))
+        .await
+        .expect("default user");
+    let after = store.get(&scope, &both).await.expect("get");
+    assert!(after.iter().all(|kp| kp.associations.is_empty()));
+}
 
 /// An associate that would pass [`MAX_BINDINGS_PER_KEY_PAIR`] or
 /// [`MAX_BINDINGS_PER_INSTANCE`] is refused whole; up to the bound is accepted.

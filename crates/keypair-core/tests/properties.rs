@@ -66,6 +66,12 @@ proptest! {
     }
 
     #[test]
+    fn tags_with_an_illegal_character_are_refused(text in text_with_illegal_tag_char()) {
+        prop_assert!(matches!(Tag::new(&text, "v"), Err(Error::TagKeyIllegal { .. })), "key {:?}", text);
+        prop_assert!(matches!(Tag::new("k", &text), Err(Error::TagValueIllegal { .. })), "value {:?}", text);
+    }
+
+    #[test]
     fn tag_strategies_make_valid_tags(t in tags(Product::Lighthouse)) {
         prop_assert!(t.as_slice().len() <= 10);
         prop_assert!(Tags::new(Product::Lighthouse, t.as_slice().to_vec()).is_ok());

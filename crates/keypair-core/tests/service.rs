@@ -189,7 +189,7 @@ fn delete_refuses_bound_key_pairs_and_missing_ids() {
     let bind = InstanceBinding {
         key_ids: vec![kp.id.to_string()],
         instance_ids: strings(&["ins-1e4r6y8i"]),
-        username: None,
+        ..Default::default()
     };
     block_on(svc.associate(&scope, &bind)).unwrap();
     let err = block_on(svc.delete(&scope, &[kp.id.to_string()])).unwrap_err();
@@ -243,6 +243,7 @@ fn lighthouse_rules_differ_as_data() {
         key_ids: vec![id.clone()],
         instance_ids: strings(&["lhins-ruy9d2tw"]),
         username: Some("ubuntu".into()),
+        ..Default::default()
     };
     block_on(svc.associate(&scope, &bind)).unwrap();
     assert!(matches!(

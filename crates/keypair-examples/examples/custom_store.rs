@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use keypair_core::{
     check_binding_limits, describe_order, evaluate, AccountId, Association, Change, CreateKeyPair,
     DescribeKeyPairs, InstanceId, KeyId, KeyPair, KeyPairService, KeyPairStore, Page, Product,
-    Query, RepeatedBinding, Scope, StoreError,
+    Query, RepeatedBinding, Scope, StoreError, Unbind,
 };
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -185,27 +185,23 @@ impl KeyPairStore for ListStore {
         &self,
         scope: &Scope,
         keys: &[KeyId],
-        instances: &[InstanceId],
-        repeated: RepeatedBinding,
+        unbind: &Unbind<'_>,
     ) -> Result<(), StoreError> {
         let mut list = self.all();
         let absent = missing(&list, scope, keys);
         if !absent.is_empty() {
             return Err(StoreError::NotFound(absent));
         }
+        // The core's own check: not bound (under Reject) or bound for another user.
+        let view: Vec<&KeyPair> = list.iter().filter(|kp| kp.scope() == *scope).collect();
+        unbind.check(keys, |k, i| {
+            let kp = view.iter().find(|kp| kp.id == *k)?;
+            let binding = kp.associations.iter().find(|a| a.instance == *i)?;
+            Some(binding.username.as_deref())
+        })?;
         for kp in in_scope(&mut list, scope).filter(|kp| keys.contains(&kp.id)) {
-            for instance in instances {
-                let bound = kp.associations.iter().any(|a| a.instance == *instance);
-                if !bound && repeated == RepeatedBinding::Reject {
-                    return Err(StoreError::NotAssociated {
-                        key: kp.id.clone(),
-                        instance: instance.clone(),
-                    });
-                }
-            }
-        }
-        for kp in in_scope(&mut list, scope).filter(|kp| keys.contains(&kp.id)) {
-            kp.associations.retain(|a| !instances.contains(&a.instance));
+            kp.associations
+                .retain(|a| !unbind.instances.contains(&a.instance));
         }
         Ok(())
     }

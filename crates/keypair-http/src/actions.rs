@@ -6,7 +6,7 @@ use crate::error::{from_domain, ApiError};
 use crate::params::{Fields, Params};
 use keypair_core::{
     Action, CreateKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding, KeyPair,
-    KeyPairService, ModifyKeyPairAttribute, Product, RawFilter, RawTag, Scope,
+    KeyPairService, ModifyKeyPairAttribute, Product, RawFilter, RawTag, Scope, DEFAULT_USERNAME,
 };
 use serde_json::{json, Map, Value};
 
@@ -217,7 +217,7 @@ fn decode_new(
 }
 
 /// Associate/Disassociate: CVM takes `ForceStop`; Lighthouse takes `AssociateType` /
-/// `DisassociateType` (`ONLINE`, `OFFLINE`) and a `Username` that OFFLINE excludes.
+/// `DisassociateType` and a `Username`. Their values are the core's to check.
 fn decode_binding(
     params: &Params,
     product: Product,
@@ -229,43 +229,20 @@ fn decode_binding(
     } else {
         "DisassociateType"
     };
-    let allowed: &[&str] = match product {
-        Product::Cvm => &["KeyIds", "InstanceIds", "ForceStop"],
-        _ => &["KeyIds", "InstanceIds", type_field, "Username"],
+    let allowed: &[&str] = if product.spec().binding_type_parameter {
+        &["KeyIds", "InstanceIds", type_field, "Username"]
+    } else {
+        &["KeyIds", "InstanceIds", "ForceStop"]
     };
     let f = Fields::new(params, name, allowed)?;
-    let mut username = None;
-    if product == Product::Cvm {
-        // Instances are not modelled, so there is nothing to stop: the flag is checked
-        // for type and otherwise has no effect.
-        f.boolean("ForceStop")?;
-    } else {
-        let kind = f.string(type_field)?;
-        if let Some(k) = kind.as_deref() {
-            if k != "ONLINE" && k != "OFFLINE" {
-                return Err(ApiError::invalid_value(format!(
-                    "`{type_field}` must be ONLINE or OFFLINE, got {k:?}"
-                )));
-            }
-        }
-        username = f.string("Username")?;
-        if kind.as_deref() == Some("OFFLINE") && username.is_some() {
-            return Err(ApiError::new(
-                "InvalidParameter.ParameterConflict",
-                "参数冲突",
-                format!("`Username` cannot be given with {type_field}=OFFLINE"),
-            ));
-        }
-    }
     Ok(InstanceBinding {
         key_ids: f.required_strings("KeyIds")?,
         instance_ids: f.required_strings("InstanceIds")?,
-        username,
+        username: f.string("Username")?,
+        force_stop: f.boolean("ForceStop")?,
+        binding_type: f.string(type_field)?,
     })
 }
-
-/// Lighthouse's login user when none was given at bind time.
-const DEFAULT_USERNAME: &str = "root";
 
 /// A key pair in the product's `KeyPair` structure (spec §3.1, §3.2).
 pub fn key_pair_json(kp: &KeyPair, private_key: Option<&str>) -> Value {

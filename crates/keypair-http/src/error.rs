@@ -1,7 +1,7 @@
 //! API errors: the Tencent error code and a message in the caller's language, and the one
 //! table that maps domain errors to codes per product.
 
-use keypair_core::{Error, Product};
+use keypair_core::{Error, InstanceState, Product};
 
 /// The caller's language (`X-TC-Language` / `Language`); the SDKs default to Chinese.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -138,9 +138,51 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
         Error::DescriptionTooLong { .. } => {
             ("InvalidParameterValue", "InvalidParameterValue", "描述过长")
         }
-        Error::TagInvalid(_) | Error::TagResourceType(_) => {
-            ("InvalidParameterValue", "InvalidParameterValue", "标签无效")
+        Error::TagResourceType(_) => ("InvalidParameterValue", "InvalidParameterValue", "标签无效"),
+        Error::TagKeyIllegal { .. } => (
+            "FailedOperation.IllegalTagKey",
+            "InvalidParameterValue",
+            "标签键不合法",
+        ),
+        Error::TagValueIllegal { .. } => (
+            "FailedOperation.IllegalTagValue",
+            "InvalidParameterValue",
+            "标签值不合法",
+        ),
+        Error::DuplicateTagKey(_) => (
+            "InvalidParameterValue.DuplicateTags",
+            // Not raised: Lighthouse keeps the last value of a repeated key.
+            "InvalidParameterValue.Duplicated",
+            "标签键重复",
+        ),
+        Error::InstanceNotFound(_) => (
+            "InvalidInstanceId.NotFound",
+            "ResourceNotFound.InstanceIdNotFound",
+            "实例不存在",
+        ),
+        Error::InstanceWindows(_) => (
+            "UnsupportedOperation.InstanceOsWindows",
+            "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair",
+            "Windows 实例不支持密钥对",
+        ),
+        Error::InstanceState { state, .. } => {
+            return Some(instance_state_codes(*state));
         }
+        Error::UnbindUsernameMismatch { .. } => (
+            "InvalidParameterValue",
+            "UnsupportedOperation.KeyPairUnbindUsernameMismatch",
+            "解绑用户名与绑定时不一致",
+        ),
+        Error::BindingTypeInvalid { .. } => (
+            "InvalidParameterValue",
+            "InvalidParameterValue",
+            "参数取值错误",
+        ),
+        Error::UsernameWithOffline { .. } => (
+            "InvalidParameterValue",
+            "InvalidParameter.ParameterConflict",
+            "参数冲突",
+        ),
         Error::TagKeyReserved(_) => (
             "FailedOperation.TagKeyReserved",
             "InvalidParameterValue",
@@ -245,6 +287,28 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
         Error::UnsupportedAction { .. } => ("InvalidAction", "InvalidAction", "接口不存在"),
         Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => return None,
     })
+}
+
+/// The codes for an instance in a state that refuses the operation: CVM has one code per
+/// state (`UnsupportedOperation.InstanceStateRunning` …); Lighthouse says the instance
+/// is still being created (`PENDING`) or in an invalid state.
+fn instance_state_codes(state: InstanceState) -> (&'static str, &'static str, &'static str) {
+    let cvm = match state {
+        InstanceState::Pending => "UnsupportedOperation.InstanceStatePending",
+        InstanceState::Running => "UnsupportedOperation.InstanceStateRunning",
+        InstanceState::Starting => "UnsupportedOperation.InstanceStateStarting",
+        InstanceState::Stopping => "UnsupportedOperation.InstanceStateStopping",
+        InstanceState::Rebooting => "UnsupportedOperation.InstanceStateRebooting",
+        InstanceState::Shutdown => "UnsupportedOperation.InstanceStateShutdown",
+        InstanceState::Terminating => "UnsupportedOperation.InstanceStateTerminating",
+        // No state code exists for these; the instance is not one that takes key pairs.
+        InstanceState::LaunchFailed | InstanceState::Stopped => "InvalidInstance.NotSupported",
+    };
+    let lighthouse = match state {
+        InstanceState::Pending => "OperationDenied.InstanceCreating",
+        _ => "UnsupportedOperation.InvalidInstanceState",
+    };
+    (cvm, lighthouse, "实例状态不支持该操作")
 }
 
 /// The Tencent code of a domain error for a product, and its Chinese summary.

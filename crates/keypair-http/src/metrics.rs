@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    Action, Association, Change, InstanceId, KeyId, KeyName, KeyPair, KeyPairStore, Page,
-    PoolStats, Query, RepeatedBinding, Scope, StoreError,
+    Action, Association, Change, KeyId, KeyName, KeyPair, KeyPairStore, Page, PoolStats, Query,
+    RepeatedBinding, Scope, StoreError, Unbind,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -261,14 +261,10 @@ impl KeyPairStore for MeteredStore {
         &self,
         scope: &Scope,
         keys: &[KeyId],
-        instances: &[InstanceId],
-        repeated: RepeatedBinding,
+        unbind: &Unbind<'_>,
     ) -> Result<(), StoreError> {
-        self.timed(
-            "disassociate",
-            self.inner.disassociate(scope, keys, instances, repeated),
-        )
-        .await
+        self.timed("disassociate", self.inner.disassociate(scope, keys, unbind))
+            .await
     }
 }
 

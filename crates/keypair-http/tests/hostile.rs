@@ -452,7 +452,7 @@ fn rows() -> Vec<(String, Send, &'static str)> {
             "CreateKeyPair",
             tag_spec(json!([{"Key": "", "Value": "v"}])),
         ),
-        "InvalidParameterValue",
+        "FailedOperation.IllegalTagKey",
     );
     add(
         "reserved tag key",
@@ -470,7 +470,7 @@ fn rows() -> Vec<(String, Send, &'static str)> {
             "CreateKeyPair",
             tag_spec(json!([{"Key": "k", "Value": "v".repeat(300)}])),
         ),
-        "InvalidParameterValue",
+        "FailedOperation.IllegalTagValue",
     );
     add(
         "repeated tag key",
@@ -479,7 +479,7 @@ fn rows() -> Vec<(String, Send, &'static str)> {
             "CreateKeyPair",
             tag_spec(json!([{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}])),
         ),
-        "InvalidParameterValue",
+        "InvalidParameterValue.DuplicateTags",
     );
     add(
         "tag with control character",
@@ -488,7 +488,7 @@ fn rows() -> Vec<(String, Send, &'static str)> {
             "CreateKeyPair",
             tag_spec(json!([{"Key": "k\u{1b}[31m", "Value": "v"}])),
         ),
-        "InvalidParameterValue",
+        "FailedOperation.IllegalTagKey",
     );
     add(
         "TagSpecification as text",

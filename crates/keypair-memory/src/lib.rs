@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use keypair_core::{
     check_binding_limits, describe_order, Association, Change, Fingerprint, InstanceId, KeyId,
     KeyName, KeyPair, KeyPairStore, Page, Query, RepeatedBinding, Scope, StoreError, Timestamp,
+    Unbind,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
@@ -277,29 +278,22 @@ impl KeyPairStore for MemoryStore {
         &self,
         scope: &Scope,
         keys: &[KeyId],
-        instances: &[InstanceId],
-        repeated: RepeatedBinding,
+        unbind: &Unbind<'_>,
     ) -> Result<(), StoreError> {
         let mut inner = self.write()?;
         with_namespace(&mut inner, scope, keys, |ns| {
             ns.require_all(keys)?;
-            if repeated == RepeatedBinding::Reject {
-                for key in keys {
-                    let bound = &ns.by_id[key].associations;
-                    if let Some(i) = instances
-                        .iter()
-                        .find(|i| !bound.iter().any(|b| &b.instance == *i))
-                    {
-                        return Err(StoreError::NotAssociated {
-                            key: key.clone(),
-                            instance: i.clone(),
-                        });
-                    }
-                }
-            }
+            unbind.check(keys, |k, i| {
+                ns.by_id[k]
+                    .associations
+                    .iter()
+                    .find(|b| b.instance == *i)
+                    .map(|b| b.username.as_deref())
+            })?;
             for key in keys {
                 if let Some(kp) = ns.by_id.get_mut(key) {
-                    kp.associations.retain(|a| !instances.contains(&a.instance));
+                    kp.associations
+                        .retain(|a| !unbind.instances.contains(&a.instance));
                 }
             }
             Ok(())

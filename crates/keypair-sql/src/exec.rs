@@ -20,7 +20,13 @@ pub enum Op {
     Update(Scope, KeyId, Change),
     Delete(Scope, Vec<KeyId>),
     Associate(Scope, Vec<KeyId>, Vec<Association>, RepeatedBinding),
-    Disassociate(Scope, Vec<KeyId>, Vec<InstanceId>, RepeatedBinding),
+    Disassociate(
+        Scope,
+        Vec<KeyId>,
+        Vec<InstanceId>,
+        RepeatedBinding,
+        Option<String>,
+    ),
 }
 
 impl Op {
@@ -65,9 +71,16 @@ pub async fn apply(tx: &mut dyn Tx, op: &Op) -> Result<Out, StoreError> {
         Op::Associate(scope, keys, bindings, r) => ops::associate(tx, scope, keys, bindings, *r)
             .await
             .map(|()| Out::Done)?,
-        Op::Disassociate(scope, keys, insts, r) => ops::disassociate(tx, scope, keys, insts, *r)
-            .await
-            .map(|()| Out::Done)?,
+        Op::Disassociate(scope, keys, insts, r, user) => {
+            let unbind = keypair_core::Unbind {
+                instances: insts,
+                repeated: *r,
+                username: user.as_deref(),
+            };
+            ops::disassociate(tx, scope, keys, &unbind)
+                .await
+                .map(|()| Out::Done)?
+        }
     })
 }
 
@@ -190,14 +203,14 @@ macro_rules! impl_key_pair_store {
                 &self,
                 scope: &::keypair_core::Scope,
                 keys: &[::keypair_core::KeyId],
-                instances: &[::keypair_core::InstanceId],
-                repeated: ::keypair_core::RepeatedBinding,
+                unbind: &::keypair_core::Unbind<'_>,
             ) -> Result<(), ::keypair_core::StoreError> {
                 let op = $crate::Op::Disassociate(
                     scope.clone(),
                     keys.to_vec(),
-                    instances.to_vec(),
-                    repeated,
+                    unbind.instances.to_vec(),
+                    unbind.repeated,
+                    unbind.username.map(str::to_owned),
                 );
                 $crate::expect_done($crate::Executor::execute(self, op).await?)
             }

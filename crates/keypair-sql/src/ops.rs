@@ -5,7 +5,7 @@ use crate::tx::{Dialect, Row, Tx, Value};
 use keypair_core::{
     check_binding_limits, Association, Change, Description, Filter, Fingerprint, InstanceId, KeyId,
     KeyName, KeyPair, NameMatch, Page, Product, ProjectId, PublicKey, Query, RepeatedBinding,
-    Scope, StoreError, Tag, Tags, Timestamp,
+    Scope, StoreError, Tag, Tags, Timestamp, Unbind,
 };
 use std::collections::HashMap;
 
@@ -86,10 +86,10 @@ async fn bindings(
     tx: &mut dyn Tx,
     keys: &[KeyId],
     instances: Option<&[InstanceId]>,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
     let mut p = Params::default();
     let mut sql = format!(
-        "SELECT key_id, instance_id FROM key_pair_instances WHERE key_id IN ({})",
+        "SELECT key_id, instance_id, username FROM key_pair_instances WHERE key_id IN ({})",
         p.list(ids_of(keys))
     );
     if let Some(instances) = instances {
@@ -101,7 +101,7 @@ async fn bindings(
     tx.query(&sql, &p.0)
         .await?
         .iter()
-        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .map(|r| Ok((r.text(0)?, r.text(1)?, r.opt_text(2)?)))
         .collect()
 }
 
@@ -434,13 +434,13 @@ pub async fn delete(tx: &mut dyn Tx, scope: &Scope, ids: &[KeyId]) -> Result<(),
     let bound = bindings(tx, ids, None).await?;
     if let Some(key) = ids
         .iter()
-        .find(|id| bound.iter().any(|(k, _)| k == id.as_str()))
+        .find(|id| bound.iter().any(|(k, _, _)| k == id.as_str()))
     {
         let product = scope.product;
         let mut instances = bound
             .iter()
-            .filter(|(k, _)| k == key.as_str())
-            .map(|(_, i)| InstanceId::parse(product, i).map_err(|e| corrupt("instance id", e)))
+            .filter(|(k, _, _)| k == key.as_str())
+            .map(|(_, i, _)| InstanceId::parse(product, i).map_err(|e| corrupt("instance id", e)))
             .collect::<Result<Vec<_>, _>>()?;
         instances.sort();
         return Err(StoreError::InUse {
@@ -487,7 +487,7 @@ pub async fn associate(
     let is_bound = |k: &KeyId, i: &InstanceId| {
         bound
             .iter()
-            .any(|(bk, bi)| bk == k.as_str() && bi == i.as_str())
+            .any(|(bk, bi, _)| bk == k.as_str() && bi == i.as_str())
     };
     let per_key = binding_counts(tx, scope, BindingCount::PerKey(keys)).await?;
     let per_instance = binding_counts(tx, scope, BindingCount::PerInstance(&wanted)).await?;
@@ -562,25 +562,17 @@ pub async fn disassociate(
     tx: &mut dyn Tx,
     scope: &Scope,
     keys: &[KeyId],
-    instances: &[InstanceId],
-    repeated: RepeatedBinding,
+    unbind: &Unbind<'_>,
 ) -> Result<(), StoreError> {
     require_all(tx, scope, keys).await?;
-    if repeated == RepeatedBinding::Reject {
-        let bound = bindings(tx, keys, Some(instances)).await?;
-        for key in keys {
-            if let Some(i) = instances.iter().find(|i| {
-                !bound
-                    .iter()
-                    .any(|(k, b)| k == key.as_str() && b == i.as_str())
-            }) {
-                return Err(StoreError::NotAssociated {
-                    key: key.clone(),
-                    instance: i.clone(),
-                });
-            }
-        }
-    }
+    let instances = unbind.instances;
+    let bound = bindings(tx, keys, Some(instances)).await?;
+    unbind.check(keys, |k, i| {
+        bound
+            .iter()
+            .find(|(bk, bi, _)| bk == k.as_str() && bi == i.as_str())
+            .map(|(_, _, user)| user.as_deref())
+    })?;
     let mut p = Params::default();
     let sql = format!(
         "DELETE FROM key_pair_instances WHERE key_id IN ({}) AND instance_id IN ({})",

@@ -8,8 +8,10 @@
 //! The store runs under any executor (tokio, smol, `futures`' executors): every blocking
 //! call runs on threads the store owns, one connection each (`max_connections`, default
 //! 8), fed by a bounded queue ([`QUEUE_LIMIT`]); the caller's task only awaits a
-//! runtime-agnostic one-shot channel. The threads stop, and close their connections,
-//! when the last clone of the store is dropped.
+//! runtime-agnostic one-shot channel. When the last clone of the store is dropped, the
+//! threads finish the operation they are running, close their connections (the last
+//! close checkpoints the WAL into the database file) and are joined, so a process that
+//! drops its store before exiting leaves a complete database file.
 //!
 //! - Schema migrations are versioned (`schema_version`) and applied on open; a database
 //!   written by a newer version is refused with [`OpenError::NewerSchema`].
@@ -181,8 +183,27 @@ fn connection_thread(pool: Arc<Pool>, jobs: Arc<Mutex<Receiver<Job>>>) {
 /// A SQLite-backed store. Cheap to clone; clones share the connections.
 #[derive(Clone)]
 pub struct SqliteStore {
-    jobs: SyncSender<Job>,
+    threads: Arc<Threads>,
     path: Arc<str>,
+}
+
+/// The store's connection threads and the queue that feeds them.
+struct Threads {
+    jobs: Option<SyncSender<Job>>,
+    handles: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        // Closing the queue ends each thread after its current job.
+        self.jobs = None;
+        let me = std::thread::current().id();
+        for handle in self.handles.drain(..) {
+            if handle.thread().id() != me {
+                let _ = handle.join();
+            }
+        }
+    }
 }
 
 impl SqliteStore {
@@ -215,17 +236,23 @@ impl SqliteStore {
         let path: Arc<str> = pool.describe().into();
         let (jobs, queue) = sync_channel::<Job>(QUEUE_LIMIT);
         let queue = Arc::new(Mutex::new(queue));
+        let mut handles = Vec::with_capacity(threads);
         for i in 0..threads {
             let (pool, queue) = (pool.clone(), queue.clone());
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("keypair-sqlite-{i}"))
                 .spawn(move || connection_thread(pool, queue))
                 .map_err(|e| OpenError::Worker {
                     path: path.to_string(),
                     source: StoreError::backend(e),
                 })?;
+            handles.push(handle);
         }
-        let store = SqliteStore { jobs, path };
+        let threads = Arc::new(Threads {
+            jobs: Some(jobs),
+            handles,
+        });
+        let store = SqliteStore { threads, path };
         let path = store.path.to_string();
         store
             .run(move |pool, slot| {
@@ -304,7 +331,10 @@ impl SqliteStore {
         let job: Job = Box::new(move |pool, conn| {
             let _ = tx.send(job(pool, conn));
         });
-        self.jobs.try_send(job).map_err(|e| match e {
+        let jobs = self.threads.jobs.as_ref().ok_or_else(|| {
+            StoreError::backend(format!("the SQLite store {} has stopped", self.path))
+        })?;
+        jobs.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => StoreError::backend(format!(
                 "the SQLite store {} has {QUEUE_LIMIT} operations waiting; retry shortly",
                 self.path

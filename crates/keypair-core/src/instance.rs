@@ -1,0 +1,289 @@
+//! Instances as a port: the [`InstanceDirectory`] says whether an instance exists for an
+//! (account, product), its state and its OS family, and may stop it (`ForceStop`).
+//! Association and disassociation consult it in the real service's order through one
+//! pure function, [`binding_decision`], so the rule is written once and tested as a table.
+//!
+//! Implementations here: [`AnyInstance`] (every well-formed id exists, is stopped and runs
+//! Linux: the service's default, so embedders without an inventory keep working) and
+//! [`StaticInstances`] (from data, with state changes kept in memory). An embedder plugs
+//! in its own inventory by implementing the trait.
+
+use crate::{Error, InstanceId, Product, Result, Scope};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::RwLock;
+
+/// An instance's lifecycle state, as the CVM and Lighthouse `InstanceState` fields name
+/// them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InstanceState {
+    /// Being created.
+    Pending,
+    /// Creation failed.
+    LaunchFailed,
+    /// Running.
+    Running,
+    /// Stopped.
+    Stopped,
+    /// Starting.
+    Starting,
+    /// Stopping.
+    Stopping,
+    /// Rebooting.
+    Rebooting,
+    /// Shut down (CVM: isolated; to be released).
+    Shutdown,
+    /// Being destroyed.
+    Terminating,
+}
+
+impl InstanceState {
+    /// Every state, in declaration order.
+    pub const ALL: [InstanceState; 9] = [
+        InstanceState::Pending,
+        InstanceState::LaunchFailed,
+        InstanceState::Running,
+        InstanceState::Stopped,
+        InstanceState::Starting,
+        InstanceState::Stopping,
+        InstanceState::Rebooting,
+        InstanceState::Shutdown,
+        InstanceState::Terminating,
+    ];
+
+    /// The wire name, `RUNNING`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceState::Pending => "PENDING",
+            InstanceState::LaunchFailed => "LAUNCH_FAILED",
+            InstanceState::Running => "RUNNING",
+            InstanceState::Stopped => "STOPPED",
+            InstanceState::Starting => "STARTING",
+            InstanceState::Stopping => "STOPPING",
+            InstanceState::Rebooting => "REBOOTING",
+            InstanceState::Shutdown => "SHUTDOWN",
+            InstanceState::Terminating => "TERMINATING",
+        }
+    }
+}
+
+impl fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for InstanceState {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        InstanceState::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let names: Vec<&str> = InstanceState::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "unknown instance state {s:?}; use one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// The OS family of an instance: key pairs bind to Linux instances only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OsFamily {
+    /// Linux or another Unix (`LINUX_UNIX` on Lighthouse).
+    Linux,
+    /// Windows.
+    Windows,
+}
+
+impl FromStr for OsFamily {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "linux" | "linux_unix" | "unix" => Ok(OsFamily::Linux),
+            "windows" => Ok(OsFamily::Windows),
+            _ => Err(format!("unknown OS family {s:?}; use linux or windows")),
+        }
+    }
+}
+
+/// What the directory knows of one instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance {
+    /// Its state now.
+    pub state: InstanceState,
+    /// Its OS family.
+    pub os: OsFamily,
+}
+
+/// Port: the instances key pairs bind to.
+///
+/// Contract:
+/// - `lookup` answers for one (account, product) scope; an instance of another scope is
+///   missing (`Ok(None)`), exactly like one that does not exist;
+/// - `force_stop` moves a `RUNNING` instance of the scope to `STOPPED` (or does nothing
+///   for one already stopped), so the next `lookup` sees the new state;
+/// - an `Err` is a failure of the directory itself (unreachable inventory), reported to
+///   the caller as an internal error, never as "not found".
+#[async_trait]
+pub trait InstanceDirectory: Send + Sync {
+    /// The instance, if it exists in the scope.
+    async fn lookup(&self, scope: &Scope, id: &InstanceId) -> Result<Option<Instance>>;
+
+    /// Stops a running instance (CVM `ForceStop`, Lighthouse `OFFLINE`).
+    async fn force_stop(&self, scope: &Scope, id: &InstanceId) -> Result<()>;
+}
+
+/// Every well-formed instance id exists, is `STOPPED` and runs Linux: association behaves
+/// as it did before instances were modelled. The service's default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AnyInstance;
+
+#[async_trait]
+impl InstanceDirectory for AnyInstance {
+    async fn lookup(&self, _scope: &Scope, _id: &InstanceId) -> Result<Option<Instance>> {
+        Ok(Some(Instance {
+            state: InstanceState::Stopped,
+            os: OsFamily::Linux,
+        }))
+    }
+
+    async fn force_stop(&self, _scope: &Scope, _id: &InstanceId) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Instances from data, per scope. A scope with no instances listed falls back to
+/// [`AnyInstance`] when built with [`StaticInstances::with_fallback`]; otherwise an
+/// unlisted id is missing. State changes (`force_stop`) are kept in memory.
+#[derive(Debug, Default)]
+pub struct StaticInstances {
+    instances: RwLock<HashMap<(Scope, InstanceId), Instance>>,
+    /// Scopes that listed at least one instance.
+    listed: RwLock<std::collections::HashSet<Scope>>,
+    fallback: bool,
+}
+
+impl StaticInstances {
+    /// An empty directory: every instance is missing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A directory in which scopes that list no instance behave as [`AnyInstance`]
+    /// (keypaird's rule: an account that configures no instances keeps today's behaviour).
+    pub fn with_fallback() -> Self {
+        StaticInstances {
+            fallback: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds (or replaces) an instance of `scope`.
+    pub fn insert(&self, scope: Scope, id: InstanceId, instance: Instance) {
+        write(&self.listed).insert(scope.clone());
+        write(&self.instances).insert((scope, id), instance);
+    }
+
+    /// Adds an instance; for building a directory in one expression.
+    pub fn with(self, scope: Scope, id: InstanceId, instance: Instance) -> Self {
+        self.insert(scope, id, instance);
+        self
+    }
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+#[async_trait]
+impl InstanceDirectory for StaticInstances {
+    async fn lookup(&self, scope: &Scope, id: &InstanceId) -> Result<Option<Instance>> {
+        let key = (scope.clone(), id.clone());
+        if let Some(found) = read(&self.instances).get(&key) {
+            return Ok(Some(*found));
+        }
+        if self.fallback && !read(&self.listed).contains(scope) {
+            return AnyInstance.lookup(scope, id).await;
+        }
+        Ok(None)
+    }
+
+    async fn force_stop(&self, scope: &Scope, id: &InstanceId) -> Result<()> {
+        let key = (scope.clone(), id.clone());
+        if let Some(found) = write(&self.instances).get_mut(&key) {
+            if found.state == InstanceState::Running {
+                found.state = InstanceState::Stopped;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Associate or disassociate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingOp {
+    /// AssociateInstancesKeyPairs.
+    Associate,
+    /// DisassociateInstancesKeyPairs.
+    Disassociate,
+}
+
+/// What the caller asked to happen to a running instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunningInstance {
+    /// Refuse it (CVM without `ForceStop`).
+    Refuse,
+    /// Stop it first (CVM `ForceStop`, Lighthouse `OFFLINE` or no type).
+    Stop,
+    /// Bind while it runs (Lighthouse `ONLINE`).
+    Online,
+}
+
+/// The verdict for one instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Bind or unbind as it is.
+    Proceed,
+    /// Stop it through the directory, then bind or unbind.
+    StopFirst,
+}
+
+/// The real service's order for one instance: exists → OS family → state. CVM binds and
+/// unbinds `STOPPED` Linux instances, and `RUNNING` ones only with `ForceStop`; every
+/// other state has its own `UnsupportedOperation.InstanceState…` code. Lighthouse binds
+/// `RUNNING` and `STOPPED` Linux instances (stopping a running one unless `ONLINE`);
+/// `PENDING` is "still being created", other states are an invalid state. Windows
+/// instances are refused on both products (Lighthouse unbind: see docs/api.md).
+pub fn binding_decision(
+    product: Product,
+    op: BindingOp,
+    id: &InstanceId,
+    instance: Option<Instance>,
+    running: RunningInstance,
+) -> Result<Admission> {
+    let Some(instance) = instance else {
+        return Err(Error::InstanceNotFound(id.clone()));
+    };
+    let windows_checked = product == Product::Cvm || op == BindingOp::Associate;
+    if windows_checked && instance.os == OsFamily::Windows {
+        return Err(Error::InstanceWindows(id.clone()));
+    }
+    match (instance.state, running) {
+        (InstanceState::Stopped, _) => Ok(Admission::Proceed),
+        (InstanceState::Running, RunningInstance::Stop) => Ok(Admission::StopFirst),
+        (InstanceState::Running, RunningInstance::Online) => Ok(Admission::Proceed),
+        (state, _) => Err(Error::InstanceState {
+            instance: id.clone(),
+            state,
+        }),
+    }
+}
