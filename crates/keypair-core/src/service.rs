@@ -324,16 +324,37 @@ impl KeyPairService {
         let (keys, instances) = self.validate_binding(scope, req)?;
         let running = running_instances(scope.product, req, "AssociateType")?;
         let username = req.username.as_deref().map(validate_username).transpose()?;
-        self.admit_instances(scope, BindingOp::Associate, &keys, &instances, running)
+        let to_stop = self
+            .instances_to_stop(scope, BindingOp::Associate, &instances, running)
             .await?;
+        let repeated = scope.product.spec().repeated_binding;
         let bindings: Vec<Association> = instances
-            .into_iter()
+            .iter()
             .map(|instance| Association {
-                instance,
+                instance: instance.clone(),
                 username: username.clone(),
             })
             .collect();
-        let repeated = scope.product.spec().repeated_binding;
+        if !to_stop.is_empty() {
+            let found = self.existing(scope, &keys).await?;
+            let bound = |k: &KeyId, i: &InstanceId| bound_for(&found, k, i).is_some();
+            if repeated == crate::RepeatedBinding::Reject {
+                if let Some((k, i)) = pairs(&keys, &instances).find(|(k, i)| bound(k, i)) {
+                    return Err(Error::AlreadyAssociated {
+                        key: k.clone(),
+                        instance: i.clone(),
+                    });
+                }
+            }
+            let per_key = |k: &KeyId| {
+                found
+                    .iter()
+                    .find(|kp| kp.id == *k)
+                    .map_or(0, |kp| kp.associations.len())
+            };
+            crate::check_binding_limits(&keys, &instances, bound, per_key, |_| 0)?;
+            self.stop_all(scope, &to_stop).await?;
+        }
         Ok(self
             .store
             .associate(scope, &keys, &bindings, repeated)
@@ -346,26 +367,31 @@ impl KeyPairService {
         let (keys, instances) = self.validate_binding(scope, req)?;
         let running = running_instances(scope.product, req, "DisassociateType")?;
         let username = req.username.as_deref().map(validate_username).transpose()?;
-        self.admit_instances(scope, BindingOp::Disassociate, &keys, &instances, running)
+        let to_stop = self
+            .instances_to_stop(scope, BindingOp::Disassociate, &instances, running)
             .await?;
         let unbind = Unbind {
             instances: &instances,
             repeated: scope.product.spec().repeated_binding,
             username: username.as_deref(),
         };
+        if !to_stop.is_empty() {
+            let found = self.existing(scope, &keys).await?;
+            unbind.check(&keys, |k, i| bound_for(&found, k, i))?;
+            self.stop_all(scope, &to_stop).await?;
+        }
         Ok(self.store.disassociate(scope, &keys, &unbind).await?)
     }
 
-    /// Asks the directory about every instance, in order, and stops the running ones the
-    /// caller asked to stop, once every instance is admitted and every key exists.
-    async fn admit_instances(
+    /// Asks the directory about every instance, in order: the first refusal answers;
+    /// otherwise the running instances the caller asked to stop.
+    async fn instances_to_stop<'i>(
         &self,
         scope: &Scope,
         op: BindingOp,
-        keys: &[KeyId],
-        instances: &[InstanceId],
+        instances: &'i [InstanceId],
         running: RunningInstance,
-    ) -> Result<()> {
+    ) -> Result<Vec<&'i InstanceId>> {
         let mut to_stop = Vec::new();
         for id in instances {
             let found = self.instances.lookup(scope, id).await?;
@@ -373,23 +399,31 @@ impl KeyPairService {
                 to_stop.push(id);
             }
         }
-        if to_stop.is_empty() {
-            return Ok(());
+        Ok(to_stop)
+    }
+
+    /// Stopping is a side effect, so it happens only once every check the service can
+    /// make ahead of the store has passed; the store still decides atomically.
+    async fn stop_all(&self, scope: &Scope, to_stop: &[&InstanceId]) -> Result<()> {
+        for id in to_stop {
+            self.instances.force_stop(scope, id).await?;
         }
-        // Stopping is a side effect: do it only for a request that can then succeed.
+        Ok(())
+    }
+
+    /// The key pairs with these ids, or `KeyPairNotFound` naming the missing ones.
+    async fn existing(&self, scope: &Scope, keys: &[KeyId]) -> Result<Vec<KeyPair>> {
         let found = self.store.get(scope, keys).await?;
         let missing: Vec<KeyId> = keys
             .iter()
             .filter(|k| !found.iter().any(|kp| kp.id == **k))
             .cloned()
             .collect();
-        if !missing.is_empty() {
-            return Err(Error::KeyPairNotFound(missing));
+        if missing.is_empty() {
+            Ok(found)
+        } else {
+            Err(Error::KeyPairNotFound(missing))
         }
-        for id in to_stop {
-            self.instances.force_stop(scope, id).await?;
-        }
-        Ok(())
     }
 
     /// The checks Create and Import share, in the spec's order: name, project, tags.
@@ -478,6 +512,26 @@ impl KeyPairService {
             "no free key id after {ID_ATTEMPTS} attempts; the id generator is not random"
         )))
     }
+}
+
+/// Every (key, instance) pair, key-major.
+fn pairs<'a>(
+    keys: &'a [KeyId],
+    instances: &'a [InstanceId],
+) -> impl Iterator<Item = (&'a KeyId, &'a InstanceId)> {
+    keys.iter()
+        .flat_map(move |k| instances.iter().map(move |i| (k, i)))
+}
+
+/// `None` if the pair is not bound among `found`, else the username it was bound for.
+fn bound_for<'a>(
+    found: &'a [KeyPair],
+    key: &KeyId,
+    instance: &InstanceId,
+) -> Option<Option<&'a str>> {
+    let kp = found.iter().find(|kp| kp.id == *key)?;
+    let binding = kp.associations.iter().find(|a| a.instance == *instance)?;
+    Some(binding.username.as_deref())
 }
 
 /// What to do with a running instance, from CVM `ForceStop` or the Lighthouse type

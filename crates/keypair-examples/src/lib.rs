@@ -5,6 +5,10 @@
 //!   `cargo run -p keypair-examples --example axum_service`.
 //! - `no_tokio`: the same use-cases under `futures`' executor with no tokio runtime, on
 //!   the memory and SQLite stores; `cargo run -p keypair-examples --example no_tokio`.
+//! - `inventory`: a service plugging its own instance inventory in as the
+//!   `InstanceDirectory`, so association answers for missing, running and Windows
+//!   instances and `ForceStop` goes through it;
+//!   `cargo run -p keypair-examples --example inventory`.
 //! - `custom_store`: a store written in the example itself that passes
 //!   `store_conformance!`; `cargo run -p keypair-examples --example custom_store`, and
 //!   its conformance cases run under `cargo test -p keypair-examples`.

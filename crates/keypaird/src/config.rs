@@ -2,7 +2,10 @@
 //! Unknown keys, repeated SecretIds and invalid values stop the start with a message that
 //! names the file, the key and the problem.
 
-use keypair_core::{AccountId, ProjectId};
+use keypair_core::{
+    AccountId, Instance, InstanceId, InstanceState, OsFamily, Product, ProjectId, Scope,
+    StaticInstances,
+};
 use keypair_http::{Credential, Credentials};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -122,6 +125,24 @@ pub struct AccountConfig {
     pub projects: Vec<i64>,
     /// The account's API credentials.
     pub credentials: Vec<CredentialConfig>,
+    /// The account's instances. None listed: every well-formed instance id exists, is
+    /// STOPPED and runs Linux. Once any is listed, unlisted ids do not exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<InstanceConfig>,
+}
+
+/// One `[[accounts.instances]]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceConfig {
+    /// `ins-…` (CVM) or `lhins-…` (Lighthouse).
+    pub id: String,
+    /// `cvm` or `lighthouse`; by default the product the id's prefix names.
+    pub product: Option<String>,
+    /// `RUNNING`, `STOPPED`, `PENDING`, … (default `STOPPED`).
+    pub state: Option<String>,
+    /// `linux` or `windows` (default `linux`).
+    pub os: Option<String>,
 }
 
 /// One `{ secret_id, secret_key }`.
@@ -178,14 +199,92 @@ pub struct Accounts {
     pub credentials: Credentials,
     /// (account, projects) pairs.
     pub projects: Vec<(AccountId, Vec<ProjectId>)>,
+    /// The configured instances; accounts that list none fall back to any instance.
+    pub instances: std::sync::Arc<StaticInstances>,
 }
 
-/// Checks ids, projects and credentials, naming the offending key.
+/// One credential: a SecretId without separators, used once, and a SecretKey of 16 or
+/// more characters.
+fn validate_credential(
+    file: &Path,
+    key: &str,
+    c: &CredentialConfig,
+    account: &AccountId,
+    seen_ids: &mut HashSet<String>,
+) -> Result<Credential, ConfigError> {
+    if c.secret_id.trim().is_empty() || c.secret_id.contains(['/', ' ', ',']) {
+        return Err(problem(
+            file,
+            format!("{key}.secret_id: must be non-empty, without spaces, '/' or ','"),
+        ));
+    }
+    if c.secret_key.len() < 16 {
+        return Err(problem(
+            file,
+            format!("{key}.secret_key: must have at least 16 characters"),
+        ));
+    }
+    if !seen_ids.insert(c.secret_id.clone()) {
+        return Err(problem(
+            file,
+            format!(
+                "{key}.secret_id: SecretId {} is configured more than once",
+                c.secret_id
+            ),
+        ));
+    }
+    Ok(Credential::new(
+        c.secret_id.clone(),
+        c.secret_key.clone(),
+        account.clone(),
+    ))
+}
+
+/// One instance: an id of its product's form, a known state and OS family.
+fn validate_instance(
+    file: &Path,
+    key: &str,
+    inst: &InstanceConfig,
+    account: &AccountId,
+) -> Result<(Scope, InstanceId, Instance), ConfigError> {
+    let at = |field: &str, e: &dyn std::fmt::Display| problem(file, format!("{key}.{field}: {e}"));
+    let product = match &inst.product {
+        Some(p) => p.parse::<Product>().map_err(|e| at("product", &e))?,
+        None => Product::ALL
+            .into_iter()
+            .find(|p| inst.id.starts_with(p.spec().instance_id_prefix))
+            .ok_or_else(|| {
+                at(
+                    "id",
+                    &"give `product`, or an id starting with ins- or lhins-",
+                )
+            })?,
+    };
+    let id = InstanceId::parse(product, &inst.id).map_err(|e| at("id", &e))?;
+    let state = inst
+        .state
+        .as_deref()
+        .map_or(Ok(InstanceState::Stopped), str::parse)
+        .map_err(|e| at("state", &e))?;
+    let os = inst
+        .os
+        .as_deref()
+        .map_or(Ok(OsFamily::Linux), str::parse)
+        .map_err(|e| at("os", &e))?;
+    Ok((
+        Scope::new(account.clone(), product),
+        id,
+        Instance { state, os },
+    ))
+}
+
+/// Checks ids, projects, credentials and instances, naming the offending key.
 pub fn validate_accounts(file: &Path, accounts: &[AccountConfig]) -> Result<Accounts, ConfigError> {
     let mut list = Vec::new();
     let mut projects = Vec::new();
     let mut seen_ids = HashSet::new();
     let mut seen_accounts = HashSet::new();
+    let instances = StaticInstances::with_fallback();
     for (i, a) in accounts.iter().enumerate() {
         let key = format!("accounts[{i}]");
         let account =
@@ -212,39 +311,22 @@ pub fn validate_accounts(file: &Path, accounts: &[AccountConfig]) -> Result<Acco
         }
         for (j, c) in a.credentials.iter().enumerate() {
             let ckey = format!("{key}.credentials[{j}]");
-            if c.secret_id.trim().is_empty() || c.secret_id.contains(['/', ' ', ',']) {
-                return Err(problem(
-                    file,
-                    format!("{ckey}.secret_id: must be non-empty, without spaces, '/' or ','"),
-                ));
-            }
-            if c.secret_key.len() < 16 {
-                return Err(problem(
-                    file,
-                    format!("{ckey}.secret_key: must have at least 16 characters"),
-                ));
-            }
-            if !seen_ids.insert(c.secret_id.clone()) {
-                return Err(problem(
-                    file,
-                    format!(
-                        "{ckey}.secret_id: SecretId {} is configured more than once",
-                        c.secret_id
-                    ),
-                ));
-            }
-            list.push(Credential::new(
-                c.secret_id.clone(),
-                c.secret_key.clone(),
-                account.clone(),
-            ));
+            let credential = validate_credential(file, &ckey, c, &account, &mut seen_ids)?;
+            list.push(credential);
+        }
+        for (j, inst) in a.instances.iter().enumerate() {
+            let (scope, id, instance) =
+                validate_instance(file, &format!("{key}.instances[{j}]"), inst, &account)?;
+            instances.insert(scope, id, instance);
         }
         projects.push((account, ps));
     }
     let credentials = Credentials::new(list).map_err(|e| problem(file, e))?;
+    let instances = std::sync::Arc::new(instances);
     Ok(Accounts {
         credentials,
         projects,
+        instances,
     })
 }
 
@@ -313,6 +395,7 @@ pub fn load_or_create_credentials(
             secret_id: secret_id.clone(),
             secret_key: random_string(32),
         }],
+        instances: vec![],
     }];
     let body = toml::to_string(&CredentialsFile {
         accounts: accounts.clone(),
@@ -340,6 +423,7 @@ pub fn load_or_create_credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use keypair_core::InstanceDirectory;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
@@ -367,6 +451,57 @@ credentials = [{ secret_id = "AKIDexample", secret_key = "0123456789abcdef0123" 
         .unwrap();
         assert_eq!(c.limits.key_pairs_per_account, Some(5000));
         assert_eq!(c.accounts[0].projects, vec![0, 1001]);
+    }
+
+    #[test]
+    fn instances_load_per_account_and_errors_name_their_key() {
+        let text = r#"
+[[accounts]]
+id = "1250000001"
+credentials = [{ secret_id = "AKIDinst", secret_key = "0123456789abcdef0123" }]
+instances = [
+  { id = "ins-running1", state = "RUNNING" },
+  { id = "lhins-win00001", os = "windows" },
+]
+"#;
+        let c = parse(text).unwrap();
+        let accounts = validate_accounts(Path::new("k.toml"), &c.accounts).unwrap();
+        let account = AccountId::parse("1250000001").unwrap();
+        let lookup = |product, id: &str| {
+            let scope = Scope::new(account.clone(), product);
+            let id = InstanceId::parse(product, id).unwrap();
+            futures::executor::block_on(accounts.instances.lookup(&scope, &id)).unwrap()
+        };
+        let running = lookup(Product::Cvm, "ins-running1").unwrap();
+        assert_eq!(
+            (running.state, running.os),
+            (InstanceState::Running, OsFamily::Linux)
+        );
+        let windows = lookup(Product::Lighthouse, "lhins-win00001").unwrap();
+        assert_eq!(
+            (windows.state, windows.os),
+            (InstanceState::Stopped, OsFamily::Windows)
+        );
+        assert_eq!(
+            lookup(Product::Cvm, "ins-unlisted"),
+            None,
+            "listed: others are missing"
+        );
+        let bad = |inst: &str| {
+            let t = format!("[[accounts]]\nid = \"1\"\ncredentials = [{{ secret_id = \"A\", secret_key = \"0123456789abcdef\" }}]\ninstances = [{inst}]\n");
+            parse(&t).unwrap_err().to_string()
+        };
+        let e = bad(r#"{ id = "ins-00000001", state = "BOOTING" }"#);
+        assert!(
+            e.contains("accounts[0].instances[0].state") && e.contains("BOOTING"),
+            "{e}"
+        );
+        let e = bad(r#"{ id = "vm-00000001" }"#);
+        assert!(e.contains("accounts[0].instances[0].id"), "{e}");
+        let e = bad(r#"{ id = "ins-00000001", os = "plan9" }"#);
+        assert!(e.contains("instances[0].os"), "{e}");
+        let e = bad(r#"{ id = "ins-00000001", product = "lighthouse" }"#);
+        assert!(e.contains("instances[0].id"), "{e}");
     }
 
     #[test]

@@ -133,7 +133,8 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         });
     let mut service = KeyPairService::builder(store)
         .key_pool(pool.clone())
-        .projects(Arc::new(projects));
+        .projects(Arc::new(projects))
+        .instances(accounts.instances.clone());
     if let Some(q) = file.limits.key_pairs_per_account {
         service = service.quota(q);
     }

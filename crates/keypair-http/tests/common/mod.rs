@@ -30,11 +30,31 @@ pub struct Wire {
 }
 
 pub fn wire_with(config: HttpConfig) -> Wire {
+    wire_over(config, Arc::new(keypair_core::AnyInstance))
+}
+
+/// The harness with an instance directory of the test's own and no rate limits.
+pub fn wire_with_instances(instances: Arc<dyn keypair_core::InstanceDirectory>) -> Wire {
+    wire_over(unlimited(), instances)
+}
+
+fn unlimited() -> HttpConfig {
+    HttpConfig {
+        rate_limits: RateLimits {
+            cvm: Some(0),
+            lighthouse: Some(0),
+        },
+        ..HttpConfig::default()
+    }
+}
+
+fn wire_over(config: HttpConfig, instances: Arc<dyn keypair_core::InstanceDirectory>) -> Wire {
     let clock = Arc::new(ManualClock::new(Timestamp::from_millis(NOW * 1000)));
     let keygen = Arc::new(RsaKeyGenerator::seeded(KeyBits::Rsa2048, 1));
     let service = KeyPairService::builder(Arc::new(MemoryStore::new()))
         .key_generator(keygen)
         .clock(clock.clone())
+        .instances(instances)
         .build();
     let credentials = Credentials::new([
         Credential::new(ID, KEY, AccountId::parse("1000001").unwrap()),
@@ -49,13 +69,7 @@ pub fn wire_with(config: HttpConfig) -> Wire {
 }
 
 pub fn wire() -> Wire {
-    wire_with(HttpConfig {
-        rate_limits: RateLimits {
-            cvm: Some(0),
-            lighthouse: Some(0),
-        },
-        ..HttpConfig::default()
-    })
+    wire_with(unlimited())
 }
 
 pub fn service_of(version: &str) -> &'static str {

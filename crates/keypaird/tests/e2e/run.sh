@@ -34,6 +34,14 @@ trap cleanup EXIT
 secret() { python3 -c 'import secrets,string; print("".join(secrets.choice(string.ascii_letters+string.digits) for _ in range(32)))'; }
 id1="AKIDe2eone$(secret)"; key1="$(secret)"
 id2="AKIDe2etwo$(secret)"; key2="$(secret)"
+id3="AKIDe2ethree$(secret)"; key3="$(secret)"
+# Account 3 lists instances: for each of the four signing modes a running CVM instance
+# and a running Lighthouse one of its own (sdk_e2e.py RUNNING), since the cases stop them.
+instances=""
+for n in 1 2 3 4; do
+    instances+="  { id = \"ins-running$n\", state = \"RUNNING\" },"$'\n'
+    instances+="  { id = \"lhins-running$n\", state = \"RUNNING\" },"$'\n'
+done
 cat > "$work/keypaird.toml" <<TOML
 listen = "127.0.0.1:0"
 store = "sqlite:$work/keypaird.db"
@@ -47,6 +55,18 @@ credentials = [{ secret_id = "$id1", secret_key = "$key1" }]
 [[accounts]]
 id = "1250000002"
 credentials = [{ secret_id = "$id2", secret_key = "$key2" }]
+[[accounts]]
+id = "1250000003"
+credentials = [{ secret_id = "$id3", secret_key = "$key3" }]
+instances = [
+$instances  { id = "ins-stopped1", state = "STOPPED" },
+  { id = "ins-pending1", state = "PENDING" },
+  { id = "ins-stoping1", state = "STOPPING" },
+  { id = "ins-reboot01", state = "REBOOTING" },
+  { id = "ins-windows1", state = "STOPPED", os = "windows" },
+  { id = "lhins-pending1", state = "PENDING" },
+  { id = "lhins-windows1", state = "STOPPED", os = "windows" },
+]
 TOML
 
 "$bin" serve --config "$work/keypaird.toml" --log-format json > "$work/stdout" 2> "$work/stderr" &
@@ -61,6 +81,7 @@ endpoint="$(sed -n 's#^listening on http://##p' "$work/stdout")"
 echo "keypaird at $endpoint"
 
 export KEYPAIR_ENDPOINT="$endpoint" KEYPAIR_ID1="$id1" KEYPAIR_KEY1="$key1" KEYPAIR_ID2="$id2" KEYPAIR_KEY2="$key2"
+export KEYPAIR_ID3="$id3" KEYPAIR_KEY3="$key3"
 "$cache/venv/bin/python" "$here/sdk_e2e.py"
 NODE_PATH="$cache/node/node_modules" node "$here/node_e2e.js"
 

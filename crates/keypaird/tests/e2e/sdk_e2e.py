@@ -2,7 +2,9 @@
 
 Every action of both products, through TC3 POST, TC3 GET and legacy HmacSHA256 signing,
 asserting on results and on error codes. Run by run.sh, which starts the server and sets:
-KEYPAIR_ENDPOINT (host:port), KEYPAIR_ID1/KEY1 and KEYPAIR_ID2/KEY2 (two accounts).
+KEYPAIR_ENDPOINT (host:port), KEYPAIR_ID1/KEY1 and KEYPAIR_ID2/KEY2 (two accounts with no
+instances configured: any well-formed instance id exists and is stopped), and
+KEYPAIR_ID3/KEY3 (an account whose config lists instances in every relevant state).
 """
 
 import json
@@ -22,6 +24,7 @@ from tencentcloud.lighthouse.v20200324 import lighthouse_client, models as lh_mo
 ENDPOINT = os.environ["KEYPAIR_ENDPOINT"]
 ID1, KEY1 = os.environ["KEYPAIR_ID1"], os.environ["KEYPAIR_KEY1"]
 ID2, KEY2 = os.environ["KEYPAIR_ID2"], os.environ["KEYPAIR_KEY2"]
+ID3, KEY3 = os.environ["KEYPAIR_ID3"], os.environ["KEYPAIR_KEY3"]
 
 MODES = {
     "tc3post": ("POST", "TC3-HMAC-SHA256"),
@@ -194,7 +197,80 @@ def via_tccli():
     check(rc == 0 and json.loads(out)["KeyPair"]["KeyId"].startswith("lhkp-"), f"tccli lighthouse: {out}")
 
 
+def answer(c, product, action, params):
+    """`OK` or the error code, for tables of cases."""
+    try:
+        call(c, product, action, params)
+        return "OK"
+    except TencentCloudSDKException as e:
+        return e.get_code()
+
+
+# Per signing mode, a running instance of each product (run.sh lists them), since the
+# cases stop them.
+RUNNING = {
+    "tc3post": ("ins-running1", "lhins-running1"),
+    "tc3get": ("ins-running2", "lhins-running2"),
+    "legacy": ("ins-running3", "lhins-running3"),
+    "legacyget": ("ins-running4", "lhins-running4"),
+}
+
+
+def instances(mode):
+    """Account 3's configured instances (run.sh): each case's answer and code, and the
+    state a ForceStop or OFFLINE bind leaves, seen by the next call."""
+    cvm_running, running = RUNNING[mode]
+    c = client("cvm", mode, ID3, KEY3)
+    key = call(c, "cvm", "CreateKeyPair", {"KeyName": f"inst_{mode}", "ProjectId": 0})["KeyPair"]["KeyId"]
+
+    def bind(inst, force=False):
+        return {"KeyIds": [key], "InstanceIds": [inst], "ForceStop": force}
+    cvm_cases = [
+        ("AssociateInstancesKeyPairs", bind("ins-unknown1"), "InvalidInstanceId.NotFound"),
+        ("AssociateInstancesKeyPairs", bind("ins-windows1", True), "UnsupportedOperation.InstanceOsWindows"),
+        ("AssociateInstancesKeyPairs", bind("ins-pending1", True), "UnsupportedOperation.InstanceStatePending"),
+        ("AssociateInstancesKeyPairs", bind("ins-stoping1", True), "UnsupportedOperation.InstanceStateStopping"),
+        ("AssociateInstancesKeyPairs", bind("ins-reboot01"), "UnsupportedOperation.InstanceStateRebooting"),
+        ("AssociateInstancesKeyPairs", bind(cvm_running), "UnsupportedOperation.InstanceStateRunning"),
+        ("AssociateInstancesKeyPairs", bind("ins-stopped1"), "OK"),
+        ("AssociateInstancesKeyPairs", bind(cvm_running, True), "OK"),
+        # The ForceStop left it STOPPED: without the flag it now binds and unbinds.
+        ("DisassociateInstancesKeyPairs", bind(cvm_running), "OK"),
+        ("AssociateInstancesKeyPairs", bind(cvm_running), "OK"),
+    ]
+    for action, params, want in cvm_cases:
+        got = answer(c, "cvm", action, params)
+        check(got == want, f"cvm {mode} {action} {params}: want {want}, got {got}")
+    page = call(c, "cvm", "DescribeKeyPairs", {"KeyIds": [key]})
+    bound = page["KeyPairSet"][0]["AssociatedInstanceIds"]
+    check(bound == sorted(["ins-stopped1", cvm_running]), f"bindings shown as before: {bound}")
+
+    lc = client("lighthouse", mode, ID3, KEY3)
+    lkey = call(lc, "lighthouse", "CreateKeyPair", {"KeyName": f"inst_{mode}"})["KeyPair"]["KeyId"]
+
+    def lbind(inst, **extra):
+        return dict({"KeyIds": [lkey], "InstanceIds": [inst]}, **extra)
+    lh_cases = [
+        ("AssociateInstancesKeyPairs", lbind("lhins-unknown1"), "ResourceNotFound.InstanceIdNotFound"),
+        ("AssociateInstancesKeyPairs", lbind("lhins-windows1"), "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair"),
+        ("AssociateInstancesKeyPairs", lbind("lhins-pending1"), "OperationDenied.InstanceCreating"),
+        ("AssociateInstancesKeyPairs", lbind(running, AssociateType="ONLINE", Username="ubuntu"), "OK"),
+        ("DisassociateInstancesKeyPairs", lbind(running, Username="root"), "UnsupportedOperation.KeyPairUnbindUsernameMismatch"),
+        ("DisassociateInstancesKeyPairs", lbind(running, Username="ubuntu", DisassociateType="ONLINE"), "OK"),
+        # Without a type the instance is stopped first (OFFLINE); the next ONLINE bind of a
+        # stopped instance also succeeds.
+        ("AssociateInstancesKeyPairs", lbind(running), "OK"),
+        ("DisassociateInstancesKeyPairs", lbind(running, DisassociateType="ONLINE"), "OK"),
+    ]
+    for action, params, want in lh_cases:
+        got = answer(lc, "lighthouse", action, params)
+        check(got == want, f"lighthouse {mode} {action} {params}: want {want}, got {got}")
+
+
 def main():
+    for mode in MODES:
+        instances(mode)
+        print(f"ok instances {mode}")
     for product in PRODUCTS:
         for mode in MODES:
             every_action(product, mode)
