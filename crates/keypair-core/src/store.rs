@@ -4,8 +4,8 @@
 //! which checks this contract, including the atomicity rules.
 
 use crate::{
-    Association, Change, Filter, Fingerprint, InstanceId, KeyId, KeyName, KeyPair, NameMatch, Page,
-    Query, RepeatedBinding, Scope,
+    AccountId, Association, Change, Filter, Fingerprint, InstanceId, KeyId, KeyName, KeyPair,
+    NameMatch, Page, Query, RepeatedBinding, Scope,
 };
 use async_trait::async_trait;
 
@@ -244,6 +244,24 @@ pub trait KeyPairStore: Send + Sync {
     /// Deletes all the key pairs or none: `NotFound` lists every id not in the scope;
     /// `InUse` names the first one with associations.
     async fn delete(&self, scope: &Scope, ids: &[KeyId]) -> Result<(), StoreError>;
+
+    /// Removes every key pair of `account` (both products), or of every account when
+    /// `None`, with their tags and bindings, atomically; returns how many were removed.
+    /// For resetting a test environment (keypaird's admin API); a production service
+    /// never calls it.
+    async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError>;
+
+    /// Whether the store can serve requests now, checked with a real round trip to the
+    /// backend (readiness). The default runs a one-row query; a store whose connections
+    /// outlive the thing they depend on (a file) checks that thing afresh.
+    async fn ready(&self) -> Result<(), StoreError> {
+        let probe = Scope::new(
+            AccountId::parse("readiness-probe").map_err(StoreError::backend)?,
+            crate::Product::Cvm,
+        );
+        let one = Query::new(Vec::new(), 0, 1).map_err(StoreError::backend)?;
+        self.query(&probe, &one).await.map(drop)
+    }
 
     /// Binds every key to every instance, all or nothing. `NotFound` lists keys not in
     /// the scope. A pair already bound is skipped (`Ignore`) or refused with

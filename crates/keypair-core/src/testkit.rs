@@ -737,6 +737,8 @@ macro_rules! store_conformance {
             check_new_answers_like_insert,
             binding_counts_are_bounded,
             unbind_username_must_match,
+            purge_removes_one_account,
+            ready_answers,
         );
     };
     (@cases $runner:ident; $make:expr; $($case:ident),* $(,)?) => {
@@ -773,6 +775,59 @@ macro_rules! store_conformance {
 /// Drives a future to completion on this thread, for [`store_conformance!`]'s
 /// `futures:` form: the conformance suite under an executor that is not tokio.
 pub use futures::executor::block_on;
+
+/// Purging one account removes its key pairs of both products, with their tags and
+/// bindings, and nothing of another account; its names and keys are free again.
+pub async fn purge_removes_one_account(store: Store) {
+    let cvm = fresh_scope(Product::Cvm);
+    let lh = Scope::new(cvm.account.clone(), Product::Lighthouse);
+    let other = fresh_scope(Product::Cvm);
+    let mut tagged = key_pair(&cvm, "gone", 6001, 1);
+    tagged.tags =
+        Tags::new(Product::Cvm, vec![Tag::new("env", "test").expect("tag")]).expect("tags");
+    let id = tagged.id.clone();
+    store.insert(tagged, 10).await.expect("insert");
+    let inst = Association {
+        instance: InstanceId::parse(Product::Cvm, "ins-00purge1").expect("valid"),
+        username: None,
+    };
+    store
+        .associate(
+            &cvm,
+            std::slice::from_ref(&id),
+            &[inst],
+            RepeatedBinding::Ignore,
+        )
+        .await
+        .expect("bind");
+    store
+        .insert(key_pair(&lh, "gone_too", 6002, 2), 10)
+        .await
+        .expect("insert");
+    store
+        .insert(key_pair(&other, "kept", 6003, 3), 10)
+        .await
+        .expect("insert");
+    assert_eq!(store.purge(Some(&cvm.account)).await.expect("purge"), 2);
+    assert!(all(&store, &cvm).await.is_empty());
+    assert!(all(&store, &lh).await.is_empty());
+    assert_eq!(
+        all(&store, &other).await.len(),
+        1,
+        "another account is untouched"
+    );
+    // The quota count and the uniqueness indexes were reset too.
+    store
+        .insert(key_pair(&cvm, "gone", 6001, 4), 1)
+        .await
+        .expect("name and key free again");
+    assert_eq!(store.purge(Some(&other.account)).await.expect("purge"), 1);
+}
+
+/// A working store is ready.
+pub async fn ready_answers(store: Store) {
+    store.ready().await.expect("ready");
+}
 
 /// Unbinding `instances` with no username to match.
 fn unbind(instances: &[InstanceId], repeated: RepeatedBinding) -> crate::Unbind<'_> {

@@ -181,6 +181,13 @@ impl KeyPairStore for ListStore {
         Ok(())
     }
 
+    async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError> {
+        let mut list = self.all();
+        let before = list.len();
+        list.retain(|kp| account.is_some_and(|a| kp.account != *a));
+        Ok((before - list.len()) as u64)
+    }
+
     async fn disassociate(
         &self,
         scope: &Scope,

@@ -62,35 +62,89 @@ impl fmt::Debug for Credential {
 
 /// The credentials the server accepts, by SecretId.
 #[derive(Debug, Default, Clone)]
-pub struct Credentials(HashMap<String, Credential>);
+pub struct Credentials {
+    by_id: HashMap<String, Credential>,
+    /// Test-credentials mode: see [`Credentials::test_mode`].
+    test_mode: bool,
+}
+
+/// Longest SecretId test-credentials mode accepts.
+pub const MAX_TEST_SECRET_ID_LEN: usize = 128;
 
 impl Credentials {
     /// From a list; a repeated SecretId is refused.
     pub fn new(list: impl IntoIterator<Item = Credential>) -> Result<Self, String> {
-        let mut map = HashMap::new();
+        let mut by_id = HashMap::new();
         for c in list {
-            if let Some(prev) = map.insert(c.secret_id.clone(), c) {
+            if let Some(prev) = by_id.insert(c.secret_id.clone(), c) {
                 return Err(format!(
                     "SecretId {} is configured more than once",
                     prev.secret_id
                 ));
             }
         }
-        Ok(Credentials(map))
-    }
-
-    fn get(&self, secret_id: &str) -> Result<&Credential, ApiError> {
-        self.0.get(secret_id).ok_or_else(|| {
-            ApiError::new(
-                "AuthFailure.SecretIdNotFound",
-                "密钥不存在",
-                format!(
-                    "SecretId {} does not exist or is disabled",
-                    crate::error::clip(secret_id)
-                ),
-            )
+        Ok(Credentials {
+            by_id,
+            test_mode: false,
         })
     }
+
+    /// Test-credentials mode, for local test suites (moto and LocalStack style): any
+    /// well-formed SecretId (1 to 128 of `A-Z a-z 0-9 _ -`) is accepted, acting for the
+    /// account [`test_account`] derives from it, and its SecretKey is **the SecretId
+    /// itself**. Signatures are still checked in full, so a client that signs wrongly
+    /// fails here as it would against the real service, and a suite needs no key
+    /// material: `TENCENTCLOUD_SECRET_ID=AKIDtest TENCENTCLOUD_SECRET_KEY=AKIDtest`
+    /// (or `test`/`test`) just works.
+    pub fn test_mode() -> Self {
+        Credentials {
+            by_id: HashMap::new(),
+            test_mode: true,
+        }
+    }
+
+    /// Whether this is test-credentials mode.
+    pub fn is_test_mode(&self) -> bool {
+        self.test_mode
+    }
+
+    fn get(&self, secret_id: &str) -> Result<Credential, ApiError> {
+        if let Some(c) = self.by_id.get(secret_id) {
+            return Ok(c.clone());
+        }
+        if self.test_mode && well_formed_test_id(secret_id) {
+            return Ok(Credential::new(
+                secret_id,
+                secret_id,
+                test_account(secret_id),
+            ));
+        }
+        Err(ApiError::new(
+            "AuthFailure.SecretIdNotFound",
+            "密钥不存在",
+            format!(
+                "SecretId {} does not exist or is disabled",
+                crate::error::clip(secret_id)
+            ),
+        ))
+    }
+}
+
+fn well_formed_test_id(secret_id: &str) -> bool {
+    (1..=MAX_TEST_SECRET_ID_LEN).contains(&secret_id.len())
+        && secret_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The account a SecretId acts for in test-credentials mode: `1` followed by nine
+/// decimal digits of the SHA-256 of the SecretId, like a Tencent account id (UIN), and
+/// stable across restarts.
+pub fn test_account(secret_id: &str) -> AccountId {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret_id.as_bytes());
+    let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % 1_000_000_000;
+    AccountId::parse(&format!("1{n:09}")).expect("ten digits is a valid account id")
 }
 
 /// Who a request is from.
@@ -559,6 +613,24 @@ mod tests {
         assert!(
             refused.en.len() < 200,
             "the message does not echo the whole value"
+        );
+    }
+
+    #[test]
+    fn test_mode_accepts_well_formed_ids_with_their_own_key_and_a_stable_account() {
+        let creds = Credentials::test_mode();
+        let c = creds.get("AKIDtest").unwrap();
+        assert_eq!(c.secret_key(), "AKIDtest");
+        assert_eq!(c.account, test_account("AKIDtest"));
+        assert_eq!(c.account.as_str().len(), 10);
+        assert_eq!(test_account("AKIDtest"), test_account("AKIDtest"), "stable");
+        assert_ne!(test_account("AKIDtest"), test_account("AKIDother"));
+        for bad in ["", "a/b", "a b", "a,b", &"x".repeat(129)] {
+            assert!(creds.get(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            Credentials::default().get("AKIDtest").is_err(),
+            "off by default"
         );
     }
 

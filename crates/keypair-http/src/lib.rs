@@ -16,6 +16,7 @@
 //!    table in [`error`].
 
 pub mod actions;
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod fuzzing;
@@ -78,6 +79,8 @@ pub struct HttpConfig {
     pub metrics: bool,
     /// Most API requests in flight at once; more are refused with `RequestLimitExceeded`.
     pub max_in_flight: usize,
+    /// The admin API's token; `None` (the default) leaves the admin API off ([`admin`]).
+    pub admin_token: Option<admin::AdminToken>,
 }
 
 impl Default for HttpConfig {
@@ -87,6 +90,7 @@ impl Default for HttpConfig {
             rate_limits: RateLimits::default(),
             metrics: true,
             max_in_flight: 1024,
+            admin_token: None,
         }
     }
 }
@@ -127,13 +131,17 @@ impl AppState {
 }
 
 /// The router: `/` for the API (GET and POST); `GET /healthz` and, unless turned off,
-/// `GET /metrics` without authentication.
+/// `GET /metrics` without authentication; the admin API under `/_keypaird/` when an admin
+/// token is configured.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
         .route("/", any(api))
         .route("/healthz", get(healthz));
     if state.config.metrics {
         router = router.route("/metrics", get(metrics_text));
+    }
+    if state.config.admin_token.is_some() {
+        router = router.merge(admin::routes());
     }
     router.fallback(other_path).with_state(state)
 }
@@ -233,6 +241,7 @@ async fn api(
         account = meta.account.as_deref().unwrap_or("-"),
         code,
         refusal = meta.refusal.unwrap_or("-"),
+        test_credentials = st.credentials.is_test_mode(),
         latency_ms = took.as_secs_f64() * 1000.0,
         "request"
     );
@@ -594,7 +603,7 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 }
 
 /// A fresh random (version 4) UUID, lower case.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let mut b = [0u8; 16];
     OsRng.fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;

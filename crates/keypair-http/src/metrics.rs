@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    Action, Association, Change, KeyId, KeyName, KeyPair, KeyPairStore, Page, PoolStats, Query,
-    RepeatedBinding, Scope, StoreError, Unbind,
+    AccountId, Action, Association, Change, KeyId, KeyName, KeyPair, KeyPairStore, Page, PoolStats,
+    Query, RepeatedBinding, Scope, StoreError, Unbind,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -256,6 +256,12 @@ impl KeyPairStore for MeteredStore {
             self.inner.associate(scope, keys, instances, repeated),
         )
         .await
+    }
+    async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError> {
+        self.timed("purge", self.inner.purge(account)).await
+    }
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.timed("ready", self.inner.ready()).await
     }
     async fn disassociate(
         &self,

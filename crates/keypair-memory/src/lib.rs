@@ -10,9 +10,9 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    check_binding_limits, describe_order, Association, Change, Fingerprint, InstanceId, KeyId,
-    KeyName, KeyPair, KeyPairStore, Page, Query, RepeatedBinding, Scope, StoreError, Timestamp,
-    Unbind,
+    check_binding_limits, describe_order, AccountId, Association, Change, Fingerprint, InstanceId,
+    KeyId, KeyName, KeyPair, KeyPairStore, Page, Query, RepeatedBinding, Scope, StoreError,
+    Timestamp, Unbind,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
@@ -272,6 +272,26 @@ impl KeyPairStore for MemoryStore {
             }
             Ok(())
         })
+    }
+
+    async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError> {
+        let mut inner = self.write()?;
+        let gone: Vec<Scope> = inner
+            .scopes
+            .keys()
+            .filter(|s| account.is_none_or(|a| s.account == *a))
+            .cloned()
+            .collect();
+        let mut removed = 0;
+        for scope in gone {
+            if let Some(ns) = inner.scopes.remove(&scope) {
+                removed += ns.by_id.len() as u64;
+                for id in ns.by_id.keys() {
+                    inner.ids.remove(id);
+                }
+            }
+        }
+        Ok(removed)
     }
 
     async fn disassociate(

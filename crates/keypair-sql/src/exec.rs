@@ -6,8 +6,8 @@ use crate::ops;
 use crate::tx::Tx;
 use async_trait::async_trait;
 use keypair_core::{
-    Association, Change, InstanceId, KeyId, KeyPair, Page, Query, RepeatedBinding, Scope,
-    StoreError,
+    AccountId, Association, Change, InstanceId, KeyId, KeyPair, Page, Query, RepeatedBinding,
+    Scope, StoreError,
 };
 
 /// One `KeyPairStore` call.
@@ -27,6 +27,7 @@ pub enum Op {
         RepeatedBinding,
         Option<String>,
     ),
+    Purge(Option<AccountId>),
 }
 
 impl Op {
@@ -45,6 +46,7 @@ impl Op {
             Op::Delete(..) => "delete",
             Op::Associate(..) => "associate",
             Op::Disassociate(..) => "disassociate",
+            Op::Purge(..) => "purge",
         }
     }
 }
@@ -54,6 +56,7 @@ impl Op {
 #[allow(missing_docs)]
 pub enum Out {
     Done,
+    Count(u64),
     KeyPairs(Vec<KeyPair>),
     Page(Page),
 }
@@ -71,6 +74,7 @@ pub async fn apply(tx: &mut dyn Tx, op: &Op) -> Result<Out, StoreError> {
         Op::Associate(scope, keys, bindings, r) => ops::associate(tx, scope, keys, bindings, *r)
             .await
             .map(|()| Out::Done)?,
+        Op::Purge(account) => Out::Count(ops::purge(tx, account.as_ref()).await?),
         Op::Disassociate(scope, keys, insts, r, user) => {
             let unbind = keypair_core::Unbind {
                 instances: insts,
@@ -89,6 +93,16 @@ pub async fn apply(tx: &mut dyn Tx, op: &Op) -> Result<Out, StoreError> {
 pub trait Executor: Send + Sync {
     /// Runs `op` in one transaction.
     async fn execute(&self, op: Op) -> Result<Out, StoreError>;
+
+    /// Readiness (`KeyPairStore::ready`): by default a one-row query.
+    async fn ready(&self) -> Result<(), StoreError> {
+        let probe = Scope::new(
+            AccountId::parse("readiness-probe").map_err(StoreError::backend)?,
+            keypair_core::Product::Cvm,
+        );
+        let one = Query::new(Vec::new(), 0, 1).map_err(StoreError::backend)?;
+        self.execute(Op::Query(probe, one)).await.map(drop)
+    }
 }
 
 /// Unwraps the expected output variant.
@@ -111,6 +125,14 @@ pub fn expect_key_pairs(out: Out) -> Result<Vec<KeyPair>, StoreError> {
 pub fn expect_page(out: Out) -> Result<Page, StoreError> {
     match out {
         Out::Page(p) => Ok(p),
+        other => Err(mismatch(&other)),
+    }
+}
+
+/// The count an operation returned.
+pub fn expect_count(out: Out) -> Result<u64, StoreError> {
+    match out {
+        Out::Count(n) => Ok(n),
         other => Err(mismatch(&other)),
     }
 }
@@ -198,6 +220,16 @@ macro_rules! impl_key_pair_store {
                     repeated,
                 );
                 $crate::expect_done($crate::Executor::execute(self, op).await?)
+            }
+            async fn ready(&self) -> Result<(), ::keypair_core::StoreError> {
+                $crate::Executor::ready(self).await
+            }
+            async fn purge(
+                &self,
+                account: Option<&::keypair_core::AccountId>,
+            ) -> Result<u64, ::keypair_core::StoreError> {
+                let op = $crate::Op::Purge(account.cloned());
+                $crate::expect_count($crate::Executor::execute(self, op).await?)
             }
             async fn disassociate(
                 &self,

@@ -16,6 +16,8 @@ mod exec;
 mod ops;
 mod tx;
 
-pub use exec::{apply, expect_done, expect_key_pairs, expect_page, Executor, Op, Out};
-pub use ops::{associate, delete, disassociate, get, insert, query, update};
+pub use exec::{
+    apply, expect_count, expect_done, expect_key_pairs, expect_page, Executor, Op, Out,
+};
+pub use ops::{associate, delete, disassociate, get, insert, purge, query, update};
 pub use tx::{Dialect, Row, Tx, Value};

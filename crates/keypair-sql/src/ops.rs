@@ -3,9 +3,9 @@
 
 use crate::tx::{Dialect, Row, Tx, Value};
 use keypair_core::{
-    check_binding_limits, Association, Change, Description, Filter, Fingerprint, InstanceId, KeyId,
-    KeyName, KeyPair, NameMatch, Page, Product, ProjectId, PublicKey, Query, RepeatedBinding,
-    Scope, StoreError, Tag, Tags, Timestamp, Unbind,
+    check_binding_limits, AccountId, Association, Change, Description, Filter, Fingerprint,
+    InstanceId, KeyId, KeyName, KeyPair, NameMatch, Page, Product, ProjectId, PublicKey, Query,
+    RepeatedBinding, Scope, StoreError, Tag, Tags, Timestamp, Unbind,
 };
 use std::collections::HashMap;
 
@@ -555,6 +555,25 @@ async fn binding_counts(
         .iter()
         .map(|row| Ok((row.text(0)?, row.int(1)?)))
         .collect()
+}
+
+/// Removes every key pair of an account (or of all); see `KeyPairStore::purge`.
+pub async fn purge(tx: &mut dyn Tx, account: Option<&AccountId>) -> Result<u64, StoreError> {
+    let (filter, params): (&str, Vec<Value>) = match account {
+        Some(a) => ("WHERE account = $1", vec![a.as_str().into()]),
+        None => ("", Vec::new()),
+    };
+    let owned = format!("SELECT key_id FROM key_pairs {filter}");
+    for child in ["key_pair_instances", "key_pair_tags"] {
+        let sql = format!("DELETE FROM {child} WHERE key_id IN ({owned})");
+        tx.execute(&sql, &params).await?;
+    }
+    let removed = tx
+        .execute(&format!("DELETE FROM key_pairs {filter}"), &params)
+        .await?;
+    tx.execute(&format!("DELETE FROM scope_counts {filter}"), &params)
+        .await?;
+    Ok(removed)
 }
 
 /// Unbinds keys from instances; see `KeyPairStore::disassociate`.

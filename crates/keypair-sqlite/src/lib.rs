@@ -393,6 +393,27 @@ impl SqliteStore {
 
 #[async_trait]
 impl Executor for SqliteStore {
+    /// Readiness checks the database file itself with a new read-only connection (and
+    /// no create): the store's own connections keep working on open file descriptors
+    /// after the file is moved or lost, so only a fresh open sees that.
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.run(|pool, _| match &pool.target {
+            Target::Memory => Ok(()),
+            Target::File(path) => {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(path, flags).map_err(StoreError::backend)?;
+                conn.busy_timeout(BUSY_TIMEOUT)
+                    .map_err(StoreError::backend)?;
+                conn.query_row("SELECT count(*) FROM schema_version", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(drop)
+                .map_err(StoreError::backend)
+            }
+        })
+        .await?
+    }
+
     async fn execute(&self, op: Op) -> Result<Out, StoreError> {
         self.blocking(op.is_read_only(), move |tx| {
             // Not a bridge to async I/O: the shared SQL logic is written as async so the

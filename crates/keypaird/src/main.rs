@@ -1,6 +1,7 @@
 //! `keypaird`: the key-pair service binary.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 use keypaird::serve::{serve, ServeOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -16,24 +17,49 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the service (defaults: 127.0.0.1:8080, sqlite:keypaird.db).
-    Serve {
-        /// TOML configuration file.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Address to listen on; `127.0.0.1:0` lets the OS choose a port.
-        #[arg(long)]
-        listen: Option<String>,
-        /// Store URL: `memory`, `sqlite:PATH`, `sqlite::memory:` or `postgres://…`.
-        #[arg(long)]
-        store: Option<String>,
-        /// Key generation backend (overrides `[keygen] backend`).
-        #[arg(long, value_enum)]
-        key_backend: Option<keypaird::config::KeyBackend>,
-        /// Log format on stderr.
-        #[arg(long, value_enum, default_value_t = LogFormat::Human)]
-        log_format: LogFormat,
-    },
+    /// Run the service (defaults: 127.0.0.1:8080, sqlite:keypaird.db). Every option can
+    /// also come from its KEYPAIRD_* environment variable; a flag wins over the variable,
+    /// the variable over the config file, the file over the default.
+    Serve(Box<ServeArgs>),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "KEYPAIRD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on; `127.0.0.1:0` lets the OS choose a port.
+    #[arg(long, env = "KEYPAIRD_LISTEN")]
+    listen: Option<String>,
+    /// Store URL: `memory`, `sqlite:PATH`, `sqlite::memory:` or `postgres://…`.
+    #[arg(long, env = "KEYPAIRD_STORE")]
+    store: Option<String>,
+    /// Key generation backend (overrides `[keygen] backend`).
+    #[arg(long, value_enum, env = "KEYPAIRD_KEY_BACKEND")]
+    key_backend: Option<keypaird::config::KeyBackend>,
+    /// Pre-generated keys kept ready (overrides `[keygen] pool_size`; 0 disables).
+    #[arg(long, env = "KEYPAIRD_POOL_SIZE")]
+    pool_size: Option<usize>,
+    /// A throwaway server for tests: memory store, no file written, a small key pool;
+    /// prints the credential as one JSON line after the `listening on` line.
+    #[arg(long, env = "KEYPAIRD_EPHEMERAL", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    ephemeral: bool,
+    /// One fixed account's SecretId (with --secret-key).
+    #[arg(long, env = "KEYPAIRD_SECRET_ID")]
+    secret_id: Option<String>,
+    /// That account's SecretKey.
+    #[arg(long, env = "KEYPAIRD_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Accept any well-formed SecretId, whose SecretKey is the SecretId itself, on a
+    /// loopback address only (for test suites).
+    #[arg(long, env = "KEYPAIRD_TEST_CREDENTIALS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    test_credentials: bool,
+    /// Bearer token that turns on the admin API under /_keypaird/ (reset, readiness).
+    #[arg(long, env = "KEYPAIRD_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, env = "KEYPAIRD_LOG_FORMAT")]
+    log_format: LogFormat,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -44,23 +70,8 @@ enum LogFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Serve {
-        config,
-        listen,
-        store,
-        key_backend,
-        log_format,
-    } = cli.command;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    match log_format {
-        LogFormat::Human => logs.init(),
-        LogFormat::Json => logs.json().init(),
-    }
+    let Command::Serve(args) = cli.command;
+    init_logs(args.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -68,17 +79,37 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let options = ServeOptions {
+        config: args.config,
+        listen: args.listen,
+        store: args.store,
+        key_backend: args.key_backend,
+        pool_size: args.pool_size,
+        ephemeral: args.ephemeral,
+        secret_id: args.secret_id,
+        secret_key: args.secret_key,
+        test_credentials: args.test_credentials,
+        admin_token: args.admin_token,
+    };
     // The binary's entry into its runtime (not a bridge inside async code).
-    match runtime.block_on(serve(ServeOptions {
-        config,
-        listen,
-        store,
-        key_backend,
-    })) {
+    match runtime.block_on(serve(options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("keypaird: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().init(),
     }
 }

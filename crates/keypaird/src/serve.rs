@@ -1,18 +1,22 @@
-//! `keypaird serve`: resolves flags over the config file over defaults, opens the store,
-//! builds the service and serves the API until SIGINT or SIGTERM, then finishes the
-//! requests in flight and closes the store.
+//! `keypaird serve`: resolves flags over environment over the config file over defaults,
+//! binds, opens the store, builds the service and serves the API until SIGINT or
+//! SIGTERM, then finishes the requests in flight and closes the store.
 
-use crate::config::{self, Config, CredentialsSource, KeyBackend, Limits};
+use crate::config::{
+    self, AccountConfig, Accounts, Config, CredentialConfig, CredentialsSource, KeyBackend, Limits,
+};
 use crate::store_url::StoreUrl;
 use keypair_core::{
-    default_workers, KeyGenerator, KeyPairService, KeyPool, RsaKeyGenerator, StaticProjects,
+    default_workers, KeyGenerator, KeyPairService, KeyPairStore, KeyPool, RsaKeyGenerator,
+    StaticProjects,
 };
+use keypair_http::admin::AdminToken;
 use keypair_http::{
-    router, AppState, BodyLimits, HttpConfig, MeteredStore, Metrics, RateLimits, ServerLimits,
-    DEFAULT_BODY_LIMIT,
+    router, AppState, BodyLimits, Credentials, HttpConfig, MeteredStore, Metrics, RateLimits,
+    ServerLimits, DEFAULT_BODY_LIMIT,
 };
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,18 +25,34 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default store.
 pub const DEFAULT_STORE: &str = "sqlite:keypaird.db";
 
-/// Settings after flags, file and defaults are combined.
-#[derive(Debug, Default, Clone)]
+/// What the command line and the environment said (clap gives a flag precedence over
+/// its `KEYPAIRD_*` variable); the file and the defaults fill in the rest.
+#[derive(Default, Clone)]
 pub struct ServeOptions {
-    /// `--config`.
+    /// `--config` / `KEYPAIRD_CONFIG`.
     pub config: Option<PathBuf>,
-    /// `--listen`.
+    /// `--listen` / `KEYPAIRD_LISTEN`.
     pub listen: Option<String>,
-    /// `--store`.
+    /// `--store` / `KEYPAIRD_STORE`.
     pub store: Option<String>,
-    /// `--key-backend`.
+    /// `--key-backend` / `KEYPAIRD_KEY_BACKEND`.
     pub key_backend: Option<KeyBackend>,
+    /// `--pool-size` / `KEYPAIRD_POOL_SIZE`.
+    pub pool_size: Option<usize>,
+    /// `--ephemeral` / `KEYPAIRD_EPHEMERAL`: a memory store, nothing written anywhere.
+    pub ephemeral: bool,
+    /// `--secret-id` / `KEYPAIRD_SECRET_ID`, with `secret_key`: one fixed account.
+    pub secret_id: Option<String>,
+    /// `--secret-key` / `KEYPAIRD_SECRET_KEY`.
+    pub secret_key: Option<String>,
+    /// `--test-credentials` / `KEYPAIRD_TEST_CREDENTIALS`: any well-formed SecretId.
+    pub test_credentials: bool,
+    /// `--admin-token` / `KEYPAIRD_ADMIN_TOKEN`: turns the admin API on.
+    pub admin_token: Option<String>,
 }
+
+/// The key pool in ephemeral mode: small, so a start costs little CPU.
+pub const EPHEMERAL_POOL_SIZE: usize = 4;
 
 /// Default number of pre-generated keys.
 pub const DEFAULT_POOL_SIZE: usize = 64;
@@ -69,105 +89,315 @@ fn err(e: impl std::fmt::Display) -> StartError {
 }
 
 /// Runs the service until a shutdown signal.
+///
+/// Nothing is written before everything that can fail has succeeded: the config is
+/// read and checked, the address bound and the store opened first; only then is a
+/// generated credentials file written. A failed start leaves no file behind.
 pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     let file = match &opts.config {
         Some(path) => Config::load(path).map_err(err)?,
         None => Config::default(),
     };
-    let listen = opts
-        .listen
-        .or(file.listen)
-        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let store_text = opts
-        .store
-        .or(file.store)
-        .unwrap_or_else(|| DEFAULT_STORE.to_owned());
-    let store_url: StoreUrl = store_text.parse().map_err(err)?;
-
-    let mut created = None;
-    let (account_configs, source_file) = if file.accounts.is_empty() {
-        let dir = store_url.sqlite_dir().unwrap_or_default();
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
-        let (accounts, source) = config::load_or_create_credentials(&dir).map_err(err)?;
-        let path = match source {
-            CredentialsSource::Loaded(p) => p,
-            CredentialsSource::Created {
-                path,
-                account,
-                secret_id,
-            } => {
-                created = Some((account, secret_id));
-                path
-            }
-        };
-        (accounts, path)
-    } else {
-        (file.accounts, opts.config.clone().unwrap_or_default())
-    };
-    let accounts = config::validate_accounts(&source_file, &account_configs).map_err(err)?;
-
-    let backend = opts
-        .key_backend
-        .or(file.keygen.backend)
-        .unwrap_or_else(default_backend);
+    let plan = Plan::resolve(&opts, file)?;
+    let listener = plan.bind().await?;
+    let addr = listener.local_addr().map_err(err)?;
+    let shutdown = shutdown_signal()?;
+    let (store, accounts) = plan.open_store_and_accounts().await?;
     let pool = Arc::new(KeyPool::new(
-        key_generator(backend)?,
-        file.keygen.pool_size.unwrap_or(DEFAULT_POOL_SIZE),
-        file.keygen.workers.unwrap_or_else(default_workers),
+        key_generator(plan.backend)?,
+        plan.pool_size,
+        plan.workers,
     ));
     let probe = pool.clone();
     let metrics = Arc::new(Metrics::new().with_pool(move || probe.stats()));
-    let store = Arc::new(MeteredStore::new(
-        store_url.open().await.map_err(err)?,
-        metrics.clone(),
-    ));
-    let projects = accounts
-        .projects
-        .into_iter()
-        .fold(StaticProjects::new(), |catalog, (account, ps)| {
-            catalog.with(account, ps)
-        });
-    let mut service = KeyPairService::builder(store)
-        .key_pool(pool.clone())
-        .projects(Arc::new(projects))
-        .instances(accounts.instances.clone());
-    if let Some(q) = file.limits.key_pairs_per_account {
-        service = service.quota(q);
-    }
-    let http = http_config(&file.limits, file.metrics.enabled);
-    let server_limits = server_limits(&file.limits);
-    let state =
-        AppState::new(service.build(), accounts.credentials, http).with_metrics(metrics.clone());
+    let service = plan.service(store, &metrics, pool.clone(), &accounts);
+    let test_mode = accounts.credentials.is_test_mode();
+    let state = AppState::new(service, accounts.credentials, plan.http.clone())
+        .with_metrics(metrics.clone());
     let app = router(Arc::new(state));
-
-    let listener = listen_on(&listen, server_limits.max_connections).await?;
-    let addr = listener.local_addr().map_err(err)?;
-    let shutdown = shutdown_signal()?;
     tracing::info!(
         %addr,
-        store = %store_url,
-        key_backend = ?backend,
+        store = %plan.store_url,
+        key_backend = ?plan.backend,
         pool_size = pool.stats().capacity,
         max_unissued_private_keys = pool.max_unissued_keys(),
-        "keypaird started"
+        test_credentials = test_mode,
+        admin_api = plan.http.admin_token.is_some(),
+        "keypaird started{}",
+        if test_mode { " in test-credentials mode: any well-formed SecretId is accepted, loopback only" } else { "" }
     );
-    if let Some((account, secret_id)) = created {
-        announce_credentials(&source_file, &account, &secret_id, &addr.to_string());
-    }
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}").map_err(err)?;
-        out.flush().map_err(err)?;
-    }
-    keypair_http::serve(listener, app, server_limits, metrics, shutdown)
+    plan.announce(&addr)?;
+    keypair_http::serve(listener, app, plan.server_limits.clone(), metrics, shutdown)
         .await
         .map_err(err)?;
     tracing::info!("keypaird stopped");
     Ok(())
+}
+
+/// Whose requests the server accepts.
+enum CredentialPlan {
+    /// `--test-credentials`.
+    Test,
+    /// `--secret-id` and `--secret-key`: one account, derived from the SecretId as in
+    /// test-credentials mode.
+    Fixed(AccountConfig),
+    /// The config file's accounts.
+    File(Vec<AccountConfig>, PathBuf),
+    /// `keypaird-credentials.toml`, read, or generated and written once started.
+    CredentialsFile(Vec<AccountConfig>, CredentialsSource),
+    /// Ephemeral mode without credentials: one generated in memory, printed on stdout.
+    Generated(AccountConfig),
+}
+
+/// Everything `serve` needs, resolved from flags, environment, file and defaults.
+struct Plan {
+    listen: String,
+    store_url: StoreUrl,
+    ephemeral: bool,
+    credentials: CredentialPlan,
+    backend: KeyBackend,
+    pool_size: usize,
+    workers: usize,
+    quota: Option<u32>,
+    http: HttpConfig,
+    server_limits: ServerLimits,
+}
+
+impl Plan {
+    fn resolve(opts: &ServeOptions, file: Config) -> Result<Plan, StartError> {
+        if opts.ephemeral && opts.store.is_some() {
+            return Err(StartError(
+                "--ephemeral keeps everything in memory; drop --store (or KEYPAIRD_STORE), or drop --ephemeral to use a store".into(),
+            ));
+        }
+        let store_text = match opts.ephemeral {
+            true => "memory".to_owned(),
+            false => opts
+                .store
+                .clone()
+                .or(file.store.clone())
+                .unwrap_or_else(|| DEFAULT_STORE.to_owned()),
+        };
+        let store_url: StoreUrl = store_text.parse().map_err(err)?;
+        let credentials = credential_plan(opts, &file, &store_url)?;
+        let mut http = http_config(&file.limits, file.metrics.enabled);
+        http.admin_token = match opts.admin_token.clone().or(file.admin.token.clone()) {
+            None => None,
+            Some(t) => Some(AdminToken::new(t).ok_or_else(|| {
+                StartError("the admin token is empty; give a non-empty token or none".into())
+            })?),
+        };
+        let default_pool = if opts.ephemeral {
+            EPHEMERAL_POOL_SIZE
+        } else {
+            DEFAULT_POOL_SIZE
+        };
+        Ok(Plan {
+            listen: opts
+                .listen
+                .clone()
+                .or(file.listen.clone())
+                .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            store_url,
+            ephemeral: opts.ephemeral,
+            credentials,
+            backend: opts
+                .key_backend
+                .or(file.keygen.backend)
+                .unwrap_or_else(default_backend),
+            pool_size: opts
+                .pool_size
+                .or(file.keygen.pool_size)
+                .unwrap_or(default_pool),
+            workers: file.keygen.workers.unwrap_or_else(default_workers),
+            quota: file.limits.key_pairs_per_account,
+            http,
+            server_limits: server_limits(&file.limits),
+        })
+    }
+
+    /// Binds the address; test-credentials mode refuses anything but loopback.
+    async fn bind(&self) -> Result<tokio::net::TcpListener, StartError> {
+        let addr = resolve(&self.listen).await?;
+        if matches!(self.credentials, CredentialPlan::Test) && !addr.ip().is_loopback() {
+            return Err(StartError(format!(
+                "--test-credentials accepts any SecretId, so it listens on loopback only; {} is not a loopback address (use 127.0.0.1 or [::1])",
+                self.listen
+            )));
+        }
+        keypair_http::bind(addr, self.server_limits.max_connections)
+            .map_err(|e| StartError(format!("cannot listen on {}: {e}", self.listen)))
+    }
+
+    /// Opens the store, then checks the accounts and writes a generated credentials
+    /// file. A database file this start created is removed again if anything fails.
+    async fn open_store_and_accounts(
+        &self,
+    ) -> Result<(Arc<dyn KeyPairStore>, Accounts), StartError> {
+        let created = self.store_url.sqlite_path().filter(|p| !p.exists());
+        let opened = async {
+            let store = self.store_url.open().await.map_err(err)?;
+            let accounts = self.accounts()?;
+            Ok((store, accounts))
+        }
+        .await;
+        if opened.is_err() {
+            if let Some(path) = created {
+                remove_database(&path);
+            }
+        }
+        opened
+    }
+
+    fn accounts(&self) -> Result<Accounts, StartError> {
+        let mut accounts = match &self.credentials {
+            CredentialPlan::Test => config::validate_accounts(Path::new("-"), &[]).map_err(err)?,
+            CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => {
+                config::validate_accounts(Path::new("--secret-id"), std::slice::from_ref(a))
+                    .map_err(err)?
+            }
+            CredentialPlan::File(list, path) => {
+                config::validate_accounts(path, list).map_err(err)?
+            }
+            CredentialPlan::CredentialsFile(list, source) => {
+                let path = match source {
+                    CredentialsSource::Loaded(p) | CredentialsSource::Created { path: p, .. } => p,
+                };
+                let accounts = config::validate_accounts(path, list).map_err(err)?;
+                if let CredentialsSource::Created { path, .. } = source {
+                    config::write_credentials_file(path, list).map_err(err)?;
+                }
+                accounts
+            }
+        };
+        if matches!(self.credentials, CredentialPlan::Test) {
+            accounts.credentials = Credentials::test_mode();
+        }
+        Ok(accounts)
+    }
+
+    fn service(
+        &self,
+        store: Arc<dyn KeyPairStore>,
+        metrics: &Arc<Metrics>,
+        pool: Arc<KeyPool>,
+        accounts: &Accounts,
+    ) -> keypair_core::KeyPairService {
+        let projects = accounts
+            .projects
+            .iter()
+            .cloned()
+            .fold(StaticProjects::new(), |catalog, (account, ps)| {
+                catalog.with(account, ps)
+            });
+        let mut service =
+            KeyPairService::builder(Arc::new(MeteredStore::new(store, metrics.clone())))
+                .key_pool(pool)
+                .projects(Arc::new(projects))
+                .instances(accounts.instances.clone());
+        if let Some(q) = self.quota {
+            service = service.quota(q);
+        }
+        service.build()
+    }
+
+    /// The `listening on` line on stdout (exactly one), then in ephemeral mode one JSON
+    /// line with the credential for scripts; a first start's new credential on stderr.
+    fn announce(&self, addr: &std::net::SocketAddr) -> Result<(), StartError> {
+        if let CredentialPlan::CredentialsFile(
+            _,
+            CredentialsSource::Created {
+                path,
+                account,
+                secret_id,
+            },
+        ) = &self.credentials
+        {
+            announce_credentials(path, account, secret_id, &addr.to_string());
+        }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}").map_err(err)?;
+        if self.ephemeral {
+            writeln!(out, "{}", self.credential_line(addr)).map_err(err)?;
+        }
+        out.flush().map_err(err)
+    }
+
+    fn credential_line(&self, addr: &std::net::SocketAddr) -> serde_json::Value {
+        let endpoint = addr.to_string();
+        match &self.credentials {
+            CredentialPlan::Test => serde_json::json!({
+                "endpoint": endpoint, "test_credentials": true,
+                "secret_id": "AKIDtest", "secret_key": "AKIDtest",
+                "account": keypair_http::auth::test_account("AKIDtest").as_str(),
+            }),
+            CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => serde_json::json!({
+                "endpoint": endpoint, "test_credentials": false,
+                "secret_id": a.credentials[0].secret_id, "secret_key": a.credentials[0].secret_key,
+                "account": a.id,
+            }),
+            CredentialPlan::File(..) | CredentialPlan::CredentialsFile(..) => serde_json::json!({
+                "endpoint": endpoint, "test_credentials": false,
+            }),
+        }
+    }
+}
+
+/// Which credentials, by precedence: test mode, a fixed SecretId, the config file's
+/// accounts, ephemeral's generated one, the credentials file beside the database.
+fn credential_plan(
+    opts: &ServeOptions,
+    file: &Config,
+    store_url: &StoreUrl,
+) -> Result<CredentialPlan, StartError> {
+    if opts.test_credentials {
+        return Ok(CredentialPlan::Test);
+    }
+    match (&opts.secret_id, &opts.secret_key) {
+        (Some(id), Some(key)) => return Ok(CredentialPlan::Fixed(fixed_account(id, key, file))),
+        (None, None) => {}
+        _ => return Err(StartError("give both --secret-id and --secret-key (or KEYPAIRD_SECRET_ID and KEYPAIRD_SECRET_KEY), or neither".into())),
+    }
+    if !file.accounts.is_empty() {
+        let path = opts.config.clone().unwrap_or_default();
+        return Ok(CredentialPlan::File(file.accounts.clone(), path));
+    }
+    if opts.ephemeral {
+        return Ok(CredentialPlan::Generated(config::generate_account()));
+    }
+    let dir = store_url
+        .sqlite_dir()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let (accounts, source) = config::load_or_generate_credentials(&dir).map_err(err)?;
+    Ok(CredentialPlan::CredentialsFile(accounts, source))
+}
+
+/// The one account of `--secret-id`: its id derived from the SecretId as in
+/// test-credentials mode, so switching modes keeps the same account.
+fn fixed_account(secret_id: &str, secret_key: &str, file: &Config) -> AccountConfig {
+    let id = keypair_http::auth::test_account(secret_id)
+        .as_str()
+        .to_owned();
+    let listed = file.accounts.iter().find(|a| a.id == id);
+    AccountConfig {
+        id,
+        projects: listed.map(|a| a.projects.clone()).unwrap_or_default(),
+        credentials: vec![CredentialConfig {
+            secret_id: secret_id.to_owned(),
+            secret_key: secret_key.to_owned(),
+        }],
+        instances: listed.map(|a| a.instances.clone()).unwrap_or_default(),
+    }
+}
+
+/// Removes a SQLite database (and its WAL and shared-memory files) this start created.
+fn remove_database(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
 }
 
 /// The wire settings from `[limits]` and `[metrics]`.
@@ -196,6 +426,7 @@ fn http_config(limits: &Limits, metrics: bool) -> HttpConfig {
         max_in_flight: limits
             .max_in_flight_requests
             .unwrap_or(defaults.max_in_flight),
+        admin_token: None,
     }
 }
 
@@ -214,18 +445,14 @@ fn server_limits(limits: &Limits) -> ServerLimits {
     }
 }
 
-/// Binds the first address `listen` resolves to, with a backlog for `max_connections`.
-async fn listen_on(
-    listen: &str,
-    max_connections: usize,
-) -> Result<tokio::net::TcpListener, StartError> {
+/// The first address `listen` resolves to.
+async fn resolve(listen: &str) -> Result<std::net::SocketAddr, StartError> {
     let cannot = |e: &dyn std::fmt::Display| StartError(format!("cannot listen on {listen}: {e}"));
-    let addr = tokio::net::lookup_host(listen)
+    tokio::net::lookup_host(listen)
         .await
         .map_err(|e| cannot(&e))?
         .next()
-        .ok_or_else(|| cannot(&"the address resolves to nothing"))?;
-    keypair_http::bind(addr, max_connections).map_err(|e| cannot(&e))
+        .ok_or_else(|| cannot(&"the address resolves to nothing"))
 }
 
 /// Registers SIGINT and SIGTERM handlers now and returns a future that resolves on

@@ -155,6 +155,14 @@ impl StoreUrl {
         })
     }
 
+    /// For a SQLite file, its path.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self {
+            StoreUrl::Sqlite { path, .. } => Some(path.clone()),
+            _ => None,
+        }
+    }
+
     /// For a SQLite file, the directory it lives in (where the credentials file goes).
     pub fn sqlite_dir(&self) -> Option<PathBuf> {
         match self {

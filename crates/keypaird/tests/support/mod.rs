@@ -72,6 +72,17 @@ impl Server {
 
 /// One signed API call; `Err` when the connection fails (e.g. the server was killed).
 pub fn call(addr: &str, version: &str, action: &str, body: &Value) -> Result<Value, String> {
+    call_as((ID, KEY), addr, version, action, body)
+}
+
+/// One API call signed with `credential`.
+pub fn call_as(
+    credential: (&str, &str),
+    addr: &str,
+    version: &str,
+    action: &str,
+    body: &Value,
+) -> Result<Value, String> {
     let body = body.to_string();
     let ts = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -79,7 +90,7 @@ pub fn call(addr: &str, version: &str, action: &str, body: &Value) -> Result<Val
         .as_secs() as i64;
     let service = if version == CVM { "cvm" } else { "lighthouse" };
     let authorization = sign::tc3_post_authorization(
-        (ID, KEY),
+        credential,
         service,
         addr,
         "application/json",
@@ -98,6 +109,25 @@ pub fn call(addr: &str, version: &str, action: &str, body: &Value) -> Result<Val
     let (_, json) = raw.split_once("\r\n\r\n").ok_or("no response body")?;
     let v: Value = serde_json::from_str(json).map_err(|e| format!("{e}: {json:?}"))?;
     Ok(v["Response"].clone())
+}
+
+/// A plain HTTP request (the admin API): the status and the body.
+pub fn http(addr: &str, method: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
+    let auth = bearer.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.write_all(request.as_bytes()).expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let status = raw
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
 }
 
 pub fn code(v: &Value) -> &str {

@@ -1,0 +1,270 @@
+//! keypaird as a local cloud for test suites, against the real binary: ephemeral mode and
+//! its JSON credential line, test credentials (loopback only), the admin API's token,
+//! reset of one account, readiness over a SQLite file, and a failed start that writes
+//! nothing.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use support::{call_as, code, http, CVM, LH};
+
+const TOKEN: &str = "admin-token-for-tests";
+
+/// Starts `keypaird serve ARGS` in `dir`; returns the child, its address and, in
+/// ephemeral mode, the JSON credential line.
+fn start(dir: &Path, args: &[&str]) -> (Child, String, Option<Value>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KEYPAIRD_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start keypaird");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let credential = args.contains(&"--ephemeral").then(|| {
+        let mut json = String::new();
+        out.read_line(&mut json).expect("read the credential line");
+        serde_json::from_str(&json).expect("one JSON line")
+    });
+    (child, addr, credential)
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+fn create(cred: (&str, &str), addr: &str, name: &str) -> Value {
+    call_as(
+        cred,
+        addr,
+        CVM,
+        "CreateKeyPair",
+        &json!({"KeyName": name, "ProjectId": 0}),
+    )
+    .expect("call")
+}
+
+fn count(cred: (&str, &str), addr: &str) -> u64 {
+    let page = call_as(cred, addr, CVM, "DescribeKeyPairs", &json!({})).expect("call");
+    page["TotalCount"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{page}"))
+}
+
+#[test]
+fn ephemeral_mode_prints_a_working_credential_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr, cred) = start(dir.path(), &["--ephemeral", "--listen", "127.0.0.1:0"]);
+    let cred = cred.unwrap();
+    assert_eq!(cred["endpoint"], addr.as_str());
+    let id = cred["secret_id"].as_str().unwrap();
+    let key = cred["secret_key"].as_str().unwrap();
+    assert_eq!(code(&create((id, key), &addr, "eph")), "OK");
+    assert_eq!(count((id, key), &addr), 1);
+    stop(child);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file written"
+    );
+}
+
+#[test]
+fn test_credentials_accept_any_id_sign_with_it_and_refuse_non_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .args([
+            "serve",
+            "--ephemeral",
+            "--test-credentials",
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("loopback"), "{message}");
+    let (child, addr, cred) = start(
+        dir.path(),
+        &[
+            "--ephemeral",
+            "--test-credentials",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(cred.unwrap()["test_credentials"], true);
+    assert_eq!(
+        code(&create(("AKIDsuiteone", "AKIDsuiteone"), &addr, "a")),
+        "OK"
+    );
+    assert_eq!(code(&create(("test", "test"), &addr, "b")), "OK");
+    let wrong = create(("AKIDsuiteone", "not-the-id"), &addr, "c");
+    assert_eq!(code(&wrong), "AuthFailure.SignatureFailure");
+    let malformed = create(("bad/id", "bad/id"), &addr, "d");
+    assert_eq!(
+        code(&malformed),
+        "AuthFailure.InvalidAuthorization",
+        "{malformed}"
+    );
+    assert_eq!(
+        count(("AKIDsuiteone", "AKIDsuiteone"), &addr),
+        1,
+        "one account per SecretId"
+    );
+    stop(child);
+}
+
+#[test]
+fn the_admin_api_needs_its_token_and_resets_one_account_or_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let (off, off_addr, _) = start(
+        dir.path(),
+        &[
+            "--ephemeral",
+            "--test-credentials",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let (status, body) = http(&off_addr, "POST", "/_keypaird/reset", Some(TOKEN));
+    assert!(
+        status == 200 && body.contains("UnsupportedProtocol"),
+        "off by default: {status} {body}"
+    );
+    stop(off);
+    let (child, addr, _) = start(
+        dir.path(),
+        &[
+            "--ephemeral",
+            "--test-credentials",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-token",
+            TOKEN,
+        ],
+    );
+    let (a, b) = (
+        ("AKIDaccounta", "AKIDaccounta"),
+        ("AKIDaccountb", "AKIDaccountb"),
+    );
+    create(a, &addr, "one");
+    create(a, &addr, "two");
+    create(b, &addr, "three");
+    for bearer in [None, Some("wrong-token")] {
+        let (status, body) = http(&addr, "POST", "/_keypaird/reset", bearer);
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("RequestId"));
+    }
+    assert_eq!(
+        (count(a, &addr), count(b, &addr)),
+        (2, 1),
+        "nothing changed"
+    );
+    let account_a = keypair_http::auth::test_account(a.0);
+    let path = format!("/_keypaird/reset?account={}", account_a.as_str());
+    let (status, body) = http(&addr, "POST", &path, Some(TOKEN));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["Removed"], 2);
+    assert_eq!(
+        (count(a, &addr), count(b, &addr)),
+        (0, 1),
+        "the other account is intact"
+    );
+    let (status, body) = http(&addr, "POST", "/_keypaird/reset", Some(TOKEN));
+    assert_eq!((status, count(b, &addr)), (200, 0), "{body}");
+    let lh = call_as(a, &addr, LH, "DescribeKeyPairs", &json!({})).unwrap();
+    assert_eq!(lh["TotalCount"], 0);
+    stop(child);
+}
+
+#[test]
+fn readiness_follows_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keys.db");
+    let store = format!("sqlite:{}", db.display());
+    let (child, addr, _) = start(
+        dir.path(),
+        &[
+            "--store",
+            &store,
+            "--test-credentials",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-token",
+            TOKEN,
+        ],
+    );
+    let ready = || http(&addr, "GET", "/_keypaird/ready", Some(TOKEN));
+    assert_eq!(ready().0, 200, "{}", ready().1);
+    assert_eq!(http(&addr, "GET", "/_keypaird/ready", None).0, 401);
+    // Made unreadable: moved away (root ignores file modes, so a chmod would not do).
+    let moved = dir.path().join("moved.db");
+    std::fs::rename(&db, &moved).unwrap();
+    let (status, body) = ready();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("store"), "{body}");
+    assert_eq!(
+        http(&addr, "GET", "/healthz", None).0,
+        200,
+        "liveness is not readiness"
+    );
+    std::fs::rename(&moved, &db).unwrap();
+    assert_eq!(ready().0, 200);
+    stop(child);
+}
+
+#[test]
+fn a_failed_start_writes_no_file_and_names_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .args(["serve", "--listen", &port])
+        .current_dir(dir.path())
+        .env_remove("KEYPAIRD_STORE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "port taken: no file"
+    );
+    let missing = dir.path().join("no/such/dir/keys.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(format!("sqlite:{}", missing.display()))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        message.contains("no/such/dir/keys.db") && !message.contains("credentials"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "bad store: no file"
+    );
+}
