@@ -59,6 +59,12 @@ impl Tag {
         })
     }
 
+    /// Rebuilds a tag read back from storage without re-applying the input rules, so
+    /// data written under earlier, looser rules stays readable. Stores only.
+    pub fn from_stored(key: String, value: String) -> Self {
+        Tag { key, value }
+    }
+
     /// The key.
     pub fn key(&self) -> &str {
         &self.key
@@ -125,6 +131,11 @@ impl Tags {
             }
         }
         Ok(Tags(kept))
+    }
+
+    /// Rebuilds a stored tag list as it was written. Stores only.
+    pub fn from_stored(tags: Vec<Tag>) -> Self {
+        Tags(tags)
     }
 
     /// The tags.

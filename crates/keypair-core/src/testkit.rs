@@ -739,6 +739,7 @@ macro_rules! store_conformance {
             unbind_username_must_match,
             purge_removes_one_account,
             ready_answers,
+            tags_written_under_older_rules_read_back,
         );
     };
     (@cases $runner:ident; $make:expr; $($case:ident),* $(,)?) => {
@@ -822,6 +823,18 @@ pub async fn purge_removes_one_account(store: Store) {
         .await
         .expect("name and key free again");
     assert_eq!(store.purge(Some(&other.account)).await.expect("purge"), 1);
+}
+
+/// A store returns tags exactly as written, without re-applying today's input rules:
+/// data written by an earlier version under looser tag rules stays readable.
+pub async fn tags_written_under_older_rules_read_back(store: Store) {
+    let scope = fresh_scope(Product::Cvm);
+    let mut kp = key_pair(&scope, "legacy", 5001, 1);
+    kp.tags = Tags::from_stored(vec![Tag::from_stored("a#b".into(), "v!x".into())]);
+    let id = kp.id.clone();
+    store.insert(kp.clone(), 10).await.expect("insert");
+    let got = store.get(&scope, &[id]).await.expect("get");
+    assert_eq!(got, vec![kp]);
 }
 
 /// A working store is ready.

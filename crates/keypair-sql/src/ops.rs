@@ -362,12 +362,13 @@ fn assemble(
     bound: Vec<(String, Option<String>)>,
 ) -> Result<KeyPair, StoreError> {
     let product: Product = r.text(2)?.parse().map_err(|e| corrupt("product", e))?;
-    let tags = tags
-        .iter()
-        .map(|(k, v)| Tag::new(k, v))
-        .collect::<Result<Vec<_>, _>>()
-        .and_then(|t| Tags::new(product, t))
-        .map_err(|e| corrupt("tags", e))?;
+    // As stored: the input rules are not re-applied, so tags written under earlier
+    // rules stay readable.
+    let tags = Tags::from_stored(
+        tags.into_iter()
+            .map(|(k, v)| Tag::from_stored(k, v))
+            .collect(),
+    );
     let mut associations = bound
         .into_iter()
         .map(|(i, username)| {
