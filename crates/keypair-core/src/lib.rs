@@ -30,6 +30,7 @@
 //! |---|---|
 //! | `fixtures` | cheap synthetic public keys and records, and a fake key generator (`fixtures` module) |
 //! | `testkit` | the store conformance suite, `store_conformance!` and the key-generator conformance (`testkit` module); implies `fixtures`. The macro's tokio forms need `tokio` (`macros`, `rt-multi-thread` or `rt`) in the calling crate; its `futures:` form needs nothing more |
+//! | `serde` | serde for [`KeyPair`] through `KeyPairRecord` (plain fields, re-validated through the value types when deserialised): the export format of `keypaird export` |
 //! | `proptest` | proptest strategies for valid and invalid names, ids, tags and public keys (`strategies` module); implies `fixtures` |
 
 mod clock;
@@ -44,6 +45,8 @@ mod pool;
 mod product;
 mod project;
 mod query;
+#[cfg(feature = "serde")]
+mod record;
 mod service;
 mod store;
 mod tag;
@@ -75,13 +78,15 @@ pub use query::{
     describe_order, evaluate, parse_key_ids, Filter, Page, Query, RawFilter, DEFAULT_LIMIT,
     MAX_LIMIT,
 };
+#[cfg(feature = "serde")]
+pub use record::{AssociationRecord, KeyPairRecord, TagRecord};
 pub use service::{
     CreateKeyPair, CreatedKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding,
     KeyPairService, ModifyKeyPairAttribute, RawTag, ServiceBuilder, DEFAULT_QUOTA,
     DEFAULT_USERNAME,
 };
 pub use store::{
-    check_binding_limits, KeyPairStore, StoreError, Unbind, MAX_BINDINGS_PER_INSTANCE,
-    MAX_BINDINGS_PER_KEY_PAIR,
+    check_binding_limits, plan_load, KeyPairStore, LoadReport, StoreError, Unbind,
+    MAX_BINDINGS_PER_INSTANCE, MAX_BINDINGS_PER_KEY_PAIR,
 };
 pub use tag::{RepeatedTagKey, Tag, Tags};

@@ -31,8 +31,14 @@ pub struct Association {
     pub username: Option<String>,
 }
 
-/// A key pair as stored and described.
+/// A key pair as stored and described. With the `serde` feature it (de)serialises as a
+/// `KeyPairRecord`, and deserialising re-validates every field.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(into = "crate::KeyPairRecord", try_from = "crate::KeyPairRecord")
+)]
 pub struct KeyPair {
     /// The id; its prefix names the product.
     pub id: KeyId,

@@ -562,7 +562,7 @@ fn running_instances(
 }
 
 /// A Lighthouse login user: 1–32 of `[a-z0-9_-]`, starting with a letter or `_`.
-fn validate_username(u: &str) -> Result<String> {
+pub(crate) fn validate_username(u: &str) -> Result<String> {
     let ok = (1..=32).contains(&u.len())
         && u.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && u.bytes()
@@ -597,6 +597,7 @@ impl From<StoreError> for Error {
             StoreError::UsernameMismatch { key, instance } => {
                 Error::UnbindUsernameMismatch { key, instance }
             }
+            e @ StoreError::LoadConflict { .. } => Error::storage(e),
             StoreError::DuplicateId => Error::storage("key id collision"),
             StoreError::Backend(e) => Error::Storage(e),
         }

@@ -98,6 +98,85 @@ impl Unbind<'_> {
     }
 }
 
+/// What a bulk [`KeyPairStore::load`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Key pairs written.
+    pub loaded: u64,
+    /// Key pairs already there, identical: skipped.
+    pub present: u64,
+}
+
+/// The rule of a bulk load, written once for every store: which records of `batch` to
+/// write (in order) and how many are already stored identically, or the first conflict.
+/// `stored(id)` is the stored key pair with that id; `taken(scope, name, fingerprint)`
+/// the id of a stored key pair of the scope with that name or public key. Records of the
+/// batch are checked against each other too.
+pub fn plan_load<'b>(
+    batch: &'b [KeyPair],
+    stored: impl Fn(&KeyId) -> Option<KeyPair>,
+    taken: impl Fn(&Scope, &KeyName, &Fingerprint) -> Option<KeyId>,
+) -> Result<(Vec<&'b KeyPair>, u64), StoreError> {
+    use std::collections::HashMap;
+    let conflict = |kp: &KeyPair, reason: String| StoreError::LoadConflict {
+        id: kp.id.clone(),
+        reason,
+    };
+    let mut write: Vec<&KeyPair> = Vec::new();
+    let mut present = 0;
+    let mut ids: HashMap<&KeyId, &KeyPair> = HashMap::new();
+    let mut names: HashMap<(Scope, &KeyName), &KeyId> = HashMap::new();
+    let mut keys: HashMap<(Scope, &Fingerprint), &KeyId> = HashMap::new();
+    for kp in batch {
+        if let Some(earlier) = ids.get(&kp.id) {
+            if *earlier == kp {
+                present += 1;
+                continue;
+            }
+            return Err(conflict(
+                kp,
+                "the batch holds this id twice with different content".into(),
+            ));
+        }
+        if let Some(existing) = stored(&kp.id) {
+            if existing == *kp {
+                present += 1;
+                ids.insert(&kp.id, kp);
+                continue;
+            }
+            return Err(conflict(
+                kp,
+                "a stored key pair has this id with other content".into(),
+            ));
+        }
+        let scope = kp.scope();
+        let fingerprint = kp.public_key.fingerprint();
+        let other = taken(&scope, &kp.name, fingerprint)
+            .or_else(|| {
+                names
+                    .get(&(scope.clone(), &kp.name))
+                    .map(|id| (*id).clone())
+            })
+            .or_else(|| {
+                keys.get(&(scope.clone(), fingerprint))
+                    .map(|id| (*id).clone())
+            });
+        if let Some(other) = other {
+            return Err(conflict(
+                kp,
+                format!(
+                    "key pair {other} of the same account and product has its name or public key"
+                ),
+            ));
+        }
+        ids.insert(&kp.id, kp);
+        names.insert((scope.clone(), &kp.name), &kp.id);
+        keys.insert((scope, fingerprint), &kp.id);
+        write.push(kp);
+    }
+    Ok((write, present))
+}
+
 /// Why a store refused or failed an operation. Every variant but `Backend` is a
 /// business outcome the service turns into a domain error.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +251,16 @@ pub enum StoreError {
         /// [`MAX_BINDINGS_PER_INSTANCE`].
         limit: usize,
     },
+    /// A bulk load met a record that conflicts with what is stored: the same id with
+    /// other content, or another key pair of the scope with the same name or public key
+    /// (nothing of the batch was written).
+    #[error("key pair {id} conflicts with a stored key pair: {reason}")]
+    LoadConflict {
+        /// The record's id.
+        id: KeyId,
+        /// What differs.
+        reason: String,
+    },
     /// The backend failed (I/O, connection, corruption). The operation may or may not
     /// have taken effect only where the backend says so; adapters make writes atomic.
     #[error("storage backend: {0}")]
@@ -244,6 +333,23 @@ pub trait KeyPairStore: Send + Sync {
     /// Deletes all the key pairs or none: `NotFound` lists every id not in the scope;
     /// `InUse` names the first one with associations.
     async fn delete(&self, scope: &Scope, ids: &[KeyId]) -> Result<(), StoreError>;
+
+    /// Every key pair of every account and product, in key-id order, after `after`
+    /// (exclusive; `None` from the start), at most `limit`: the cursor of an export or a
+    /// migration, resumable from the last id seen.
+    async fn scan(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<KeyPair>, StoreError>;
+
+    /// Writes a batch of key pairs as they are — id, name, project, description, public
+    /// key, creation time, tags, bindings and their usernames — all or nothing. A record
+    /// already stored identically is skipped; one that conflicts with a stored key pair
+    /// (same id with other content, or the same name or public key in its scope) fails
+    /// the batch with `LoadConflict` naming it, and nothing is overwritten. Uniqueness is
+    /// kept; the quota is **not** applied: a restore brings back what a store held, which
+    /// was within its quota when written, and refusing part of it would lose data.
+    async fn load(&self, batch: &[KeyPair]) -> Result<LoadReport, StoreError>;
+
+    /// The number of key pairs of every account and product.
+    async fn count_all(&self) -> Result<u64, StoreError>;
 
     /// Removes every key pair of `account` (both products), or of every account when
     /// `None`, with their tags and bindings, atomically; returns how many were removed.

@@ -740,6 +740,8 @@ macro_rules! store_conformance {
             purge_removes_one_account,
             ready_answers,
             tags_written_under_older_rules_read_back,
+            scan_walks_every_key_pair_in_id_order,
+            load_keeps_every_field_and_refuses_conflicts,
         );
     };
     (@cases $runner:ident; $make:expr; $($case:ident),* $(,)?) => {
@@ -835,6 +837,114 @@ pub async fn tags_written_under_older_rules_read_back(store: Store) {
     store.insert(kp.clone(), 10).await.expect("insert");
     let got = store.get(&scope, &[id]).await.expect("get");
     assert_eq!(got, vec![kp]);
+}
+
+/// `scan` walks the whole store in key-id order from any cursor, across accounts and
+/// products, in batches of at most `limit`.
+pub async fn scan_walks_every_key_pair_in_id_order(store: Store) {
+    let (a, b) = (fresh_scope(Product::Cvm), fresh_scope(Product::Lighthouse));
+    let mut mine = std::collections::BTreeSet::new();
+    for i in 0..7u64 {
+        let scope = if i % 2 == 0 { &a } else { &b };
+        let kp = key_pair(scope, &format!("s{i}"), 4100 + i, i as i64);
+        mine.insert(kp.id.clone());
+        store.insert(kp, 100).await.expect("insert");
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<KeyId> = None;
+    loop {
+        let batch = store.scan(cursor.as_ref(), 3).await.expect("scan");
+        assert!(batch.len() <= 3);
+        let Some(last) = batch.last() else { break };
+        cursor = Some(last.id.clone());
+        seen.extend(batch.into_iter().map(|kp| kp.id));
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "strictly in key-id order"
+    );
+    let found: std::collections::BTreeSet<KeyId> =
+        seen.into_iter().filter(|id| mine.contains(id)).collect();
+    assert_eq!(found, mine, "every key pair once");
+    assert!(store.count_all().await.expect("count") >= 7);
+}
+
+/// `load` writes records field for field (tags, bindings with usernames, description,
+/// project, creation time), skips identical ones, ignores the quota, and refuses a
+/// conflicting record without writing any of its batch.
+pub async fn load_keeps_every_field_and_refuses_conflicts(store: Store) {
+    let scope = fresh_scope(Product::Lighthouse);
+    let cvm = Scope::new(scope.account.clone(), Product::Cvm);
+    let mut lh = key_pair(&scope, "loaded_lh", 4201, 1_600_000_000_123);
+    lh.tags = Tags::new(
+        Product::Lighthouse,
+        vec![Tag::new("env", "prod").expect("tag")],
+    )
+    .expect("tags");
+    lh.associations = vec![Association {
+        instance: InstanceId::parse(Product::Lighthouse, "lhins-00load01").expect("valid"),
+        username: Some("ubuntu".into()),
+    }];
+    let mut c = key_pair(&cvm, "loaded_cvm", 4202, 1_600_000_000_456);
+    c.project = ProjectId::new(1001);
+    c.description = Description::parse("restored").expect("valid");
+    let batch = vec![lh.clone(), c.clone()];
+    let report = store.load(&batch).await.expect("load");
+    assert_eq!((report.loaded, report.present), (2, 0));
+    assert_eq!(
+        store
+            .get(&scope, std::slice::from_ref(&lh.id))
+            .await
+            .expect("get"),
+        vec![lh.clone()]
+    );
+    assert_eq!(
+        store
+            .get(&cvm, std::slice::from_ref(&c.id))
+            .await
+            .expect("get"),
+        vec![c.clone()]
+    );
+    let again = store.load(&batch).await.expect("load twice");
+    assert_eq!(
+        (again.loaded, again.present),
+        (0, 2),
+        "identical records are a no-op"
+    );
+    // The quota is not applied to a load.
+    let over: Vec<KeyPair> = (0..3)
+        .map(|i| key_pair(&cvm, &format!("q{i}"), 4210 + i, 5))
+        .collect();
+    store.load(&over).await.expect("a load ignores the quota");
+    assert!(matches!(
+        store.insert(key_pair(&cvm, "q9", 4219, 6), 2).await,
+        Err(StoreError::QuotaExceeded { .. })
+    ));
+    // Conflicts: the same id with other content, or a taken name; nothing of the batch lands.
+    let fresh = key_pair(&scope, "fresh", 4220, 7);
+    let mut renamed = lh.clone();
+    renamed.name = KeyName::parse("other_name").expect("valid");
+    let r = store.load(&[fresh.clone(), renamed]).await;
+    assert!(
+        matches!(&r, Err(StoreError::LoadConflict { id, .. }) if *id == lh.id),
+        "{r:?}"
+    );
+    let same_name = key_pair(&scope, "loaded_lh", 4221, 8);
+    let r = store.load(&[fresh.clone(), same_name]).await;
+    assert!(matches!(r, Err(StoreError::LoadConflict { .. })), "{r:?}");
+    let same_key = key_pair(&scope, "new_name", 4201, 9);
+    assert!(matches!(
+        store.load(&[same_key]).await,
+        Err(StoreError::LoadConflict { .. })
+    ));
+    assert!(
+        store
+            .get(&scope, std::slice::from_ref(&fresh.id))
+            .await
+            .expect("get")
+            .is_empty(),
+        "all or nothing"
+    );
 }
 
 /// A working store is ready.

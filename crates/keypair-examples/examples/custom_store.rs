@@ -7,9 +7,9 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    check_binding_limits, describe_order, evaluate, AccountId, Association, Change, CreateKeyPair,
-    DescribeKeyPairs, InstanceId, KeyId, KeyPair, KeyPairService, KeyPairStore, Page, Product,
-    Query, RepeatedBinding, Scope, StoreError, Unbind,
+    check_binding_limits, describe_order, evaluate, plan_load, AccountId, Association, Change,
+    CreateKeyPair, DescribeKeyPairs, InstanceId, KeyId, KeyPair, KeyPairService, KeyPairStore,
+    LoadReport, Page, Product, Query, RepeatedBinding, Scope, StoreError, Unbind,
 };
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -179,6 +179,42 @@ impl KeyPairStore for ListStore {
             kp.associations.sort_by(|a, b| a.instance.cmp(&b.instance));
         }
         Ok(())
+    }
+
+    async fn scan(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<KeyPair>, StoreError> {
+        let mut all: Vec<KeyPair> = self
+            .all()
+            .iter()
+            .filter(|kp| after.is_none_or(|a| kp.id > *a))
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    async fn load(&self, batch: &[KeyPair]) -> Result<LoadReport, StoreError> {
+        let mut list = self.all();
+        // The core's rule for what a load writes, skips or refuses.
+        let (write, present) = plan_load(
+            batch,
+            |id| list.iter().find(|kp| kp.id == *id).cloned(),
+            |scope, name, fp| {
+                list.iter()
+                    .find(|kp| {
+                        kp.scope() == *scope
+                            && (kp.name == *name || kp.public_key.fingerprint() == fp)
+                    })
+                    .map(|kp| kp.id.clone())
+            },
+        )?;
+        let loaded = write.len() as u64;
+        list.extend(write.into_iter().cloned());
+        Ok(LoadReport { loaded, present })
+    }
+
+    async fn count_all(&self) -> Result<u64, StoreError> {
+        Ok(self.all().len() as u64)
     }
 
     async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError> {

@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    AccountId, Action, Association, Change, KeyId, KeyName, KeyPair, KeyPairStore, Page, PoolStats,
-    Query, RepeatedBinding, Scope, StoreError, Unbind,
+    AccountId, Action, Association, Change, KeyId, KeyName, KeyPair, KeyPairStore, LoadReport,
+    Page, PoolStats, Query, RepeatedBinding, Scope, StoreError, Unbind,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -256,6 +256,15 @@ impl KeyPairStore for MeteredStore {
             self.inner.associate(scope, keys, instances, repeated),
         )
         .await
+    }
+    async fn scan(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<KeyPair>, StoreError> {
+        self.timed("scan", self.inner.scan(after, limit)).await
+    }
+    async fn load(&self, batch: &[KeyPair]) -> Result<LoadReport, StoreError> {
+        self.timed("load", self.inner.load(batch)).await
+    }
+    async fn count_all(&self) -> Result<u64, StoreError> {
+        self.timed("count_all", self.inner.count_all()).await
     }
     async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError> {
         self.timed("purge", self.inner.purge(account)).await

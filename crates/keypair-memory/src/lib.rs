@@ -10,12 +10,12 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    check_binding_limits, describe_order, AccountId, Association, Change, Fingerprint, InstanceId,
-    KeyId, KeyName, KeyPair, KeyPairStore, Page, Query, RepeatedBinding, Scope, StoreError,
-    Timestamp, Unbind,
+    check_binding_limits, describe_order, plan_load, AccountId, Association, Change, Fingerprint,
+    InstanceId, KeyId, KeyName, KeyPair, KeyPairStore, LoadReport, Page, Query, RepeatedBinding,
+    Scope, StoreError, Timestamp, Unbind,
 };
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 type OrderKey = (Reverse<Timestamp>, KeyId);
@@ -54,8 +54,26 @@ impl Namespace {
 #[derive(Default)]
 struct Inner {
     /// Every id of every scope, because ids are unique store-wide.
-    ids: HashMap<KeyId, Scope>,
+    /// Ordered, for the key-id cursor of `scan`.
+    ids: BTreeMap<KeyId, Scope>,
     scopes: HashMap<Scope, Namespace>,
+}
+
+impl Inner {
+    /// Adds a key pair whose id, name and public key are known to be free.
+    fn add(&mut self, key_pair: KeyPair) {
+        let scope = key_pair.scope();
+        let ns = self.scopes.entry(scope.clone()).or_default();
+        ns.names.insert(key_pair.name.clone(), key_pair.id.clone());
+        ns.fingerprints.insert(
+            key_pair.public_key.fingerprint().clone(),
+            key_pair.id.clone(),
+        );
+        ns.order.insert(Namespace::order_key(&key_pair));
+        let id = key_pair.id.clone();
+        ns.by_id.insert(id.clone(), key_pair);
+        self.ids.insert(id, scope);
+    }
 }
 
 /// The in-memory store. Cheap to create; share it behind an `Arc`.
@@ -104,25 +122,58 @@ impl KeyPairStore for MemoryStore {
         if inner.ids.contains_key(&key_pair.id) {
             return Err(StoreError::DuplicateId);
         }
-        let scope = key_pair.scope();
-        let ns = inner.scopes.entry(scope.clone()).or_default();
+        let ns = inner.scopes.entry(key_pair.scope()).or_default();
         if ns.names.contains_key(&key_pair.name) {
             return Err(StoreError::DuplicateName(key_pair.name));
         }
-        let fingerprint = key_pair.public_key.fingerprint().clone();
-        if ns.fingerprints.contains_key(&fingerprint) {
-            return Err(StoreError::DuplicateFingerprint(fingerprint));
+        let fingerprint = key_pair.public_key.fingerprint();
+        if ns.fingerprints.contains_key(fingerprint) {
+            return Err(StoreError::DuplicateFingerprint(fingerprint.clone()));
         }
         if ns.by_id.len() >= quota as usize {
             return Err(StoreError::QuotaExceeded { limit: quota });
         }
-        ns.names.insert(key_pair.name.clone(), key_pair.id.clone());
-        ns.fingerprints.insert(fingerprint, key_pair.id.clone());
-        ns.order.insert(Namespace::order_key(&key_pair));
-        let id = key_pair.id.clone();
-        ns.by_id.insert(id.clone(), key_pair);
-        inner.ids.insert(id, scope);
+        inner.add(key_pair);
         Ok(())
+    }
+
+    async fn scan(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<KeyPair>, StoreError> {
+        use std::ops::Bound;
+        let inner = self.read()?;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(inner
+            .ids
+            .range::<KeyId, _>((from, Bound::Unbounded))
+            .take(limit)
+            .filter_map(|(id, scope)| inner.scopes.get(scope)?.by_id.get(id).cloned())
+            .collect())
+    }
+
+    async fn load(&self, batch: &[KeyPair]) -> Result<LoadReport, StoreError> {
+        let mut inner = self.write()?;
+        let (write, present) = plan_load(
+            batch,
+            |id| {
+                let scope = inner.ids.get(id)?;
+                inner.scopes.get(scope)?.by_id.get(id).cloned()
+            },
+            |scope, name, fingerprint| {
+                let ns = inner.scopes.get(scope)?;
+                ns.names
+                    .get(name)
+                    .or_else(|| ns.fingerprints.get(fingerprint))
+                    .cloned()
+            },
+        )?;
+        let loaded = write.len() as u64;
+        for kp in write {
+            inner.add(kp.clone());
+        }
+        Ok(LoadReport { loaded, present })
+    }
+
+    async fn count_all(&self) -> Result<u64, StoreError> {
+        Ok(self.read()?.ids.len() as u64)
     }
 
     async fn get(&self, scope: &Scope, ids: &[KeyId]) -> Result<Vec<KeyPair>, StoreError> {

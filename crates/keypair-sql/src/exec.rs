@@ -28,12 +28,18 @@ pub enum Op {
         Option<String>,
     ),
     Purge(Option<AccountId>),
+    Scan(Option<KeyId>, usize),
+    Load(Vec<KeyPair>),
+    CountAll,
 }
 
 impl Op {
     /// Whether the operation only reads (and may run in a read-only transaction).
     pub fn is_read_only(&self) -> bool {
-        matches!(self, Op::Get(..) | Op::Query(..))
+        matches!(
+            self,
+            Op::Get(..) | Op::Query(..) | Op::Scan(..) | Op::CountAll
+        )
     }
 
     /// A short name for logs and metrics.
@@ -47,6 +53,9 @@ impl Op {
             Op::Associate(..) => "associate",
             Op::Disassociate(..) => "disassociate",
             Op::Purge(..) => "purge",
+            Op::Scan(..) => "scan",
+            Op::Load(..) => "load",
+            Op::CountAll => "count_all",
         }
     }
 }
@@ -57,6 +66,7 @@ impl Op {
 pub enum Out {
     Done,
     Count(u64),
+    Loaded(keypair_core::LoadReport),
     KeyPairs(Vec<KeyPair>),
     Page(Page),
 }
@@ -75,6 +85,9 @@ pub async fn apply(tx: &mut dyn Tx, op: &Op) -> Result<Out, StoreError> {
             .await
             .map(|()| Out::Done)?,
         Op::Purge(account) => Out::Count(ops::purge(tx, account.as_ref()).await?),
+        Op::Scan(after, limit) => Out::KeyPairs(ops::scan(tx, after.as_ref(), *limit).await?),
+        Op::Load(batch) => Out::Loaded(ops::load(tx, batch).await?),
+        Op::CountAll => Out::Count(ops::count_all(tx).await?),
         Op::Disassociate(scope, keys, insts, r, user) => {
             let unbind = keypair_core::Unbind {
                 instances: insts,
@@ -125,6 +138,14 @@ pub fn expect_key_pairs(out: Out) -> Result<Vec<KeyPair>, StoreError> {
 pub fn expect_page(out: Out) -> Result<Page, StoreError> {
     match out {
         Out::Page(p) => Ok(p),
+        other => Err(mismatch(&other)),
+    }
+}
+
+/// The report a bulk load returned.
+pub fn expect_loaded(out: Out) -> Result<keypair_core::LoadReport, StoreError> {
+    match out {
+        Out::Loaded(r) => Ok(r),
         other => Err(mismatch(&other)),
     }
 }
@@ -220,6 +241,24 @@ macro_rules! impl_key_pair_store {
                     repeated,
                 );
                 $crate::expect_done($crate::Executor::execute(self, op).await?)
+            }
+            async fn scan(
+                &self,
+                after: Option<&::keypair_core::KeyId>,
+                limit: usize,
+            ) -> Result<Vec<::keypair_core::KeyPair>, ::keypair_core::StoreError> {
+                let op = $crate::Op::Scan(after.cloned(), limit);
+                $crate::expect_key_pairs($crate::Executor::execute(self, op).await?)
+            }
+            async fn load(
+                &self,
+                batch: &[::keypair_core::KeyPair],
+            ) -> Result<::keypair_core::LoadReport, ::keypair_core::StoreError> {
+                let op = $crate::Op::Load(batch.to_vec());
+                $crate::expect_loaded($crate::Executor::execute(self, op).await?)
+            }
+            async fn count_all(&self) -> Result<u64, ::keypair_core::StoreError> {
+                $crate::expect_count($crate::Executor::execute(self, $crate::Op::CountAll).await?)
             }
             async fn ready(&self) -> Result<(), ::keypair_core::StoreError> {
                 $crate::Executor::ready(self).await

@@ -17,7 +17,10 @@ mod ops;
 mod tx;
 
 pub use exec::{
-    apply, expect_count, expect_done, expect_key_pairs, expect_page, Executor, Op, Out,
+    apply, expect_count, expect_done, expect_key_pairs, expect_loaded, expect_page, Executor, Op,
+    Out,
 };
-pub use ops::{associate, delete, disassociate, get, insert, purge, query, update};
+pub use ops::{
+    associate, count_all, delete, disassociate, get, insert, load, purge, query, scan, update,
+};
 pub use tx::{Dialect, Row, Tx, Value};

@@ -225,7 +225,7 @@ pub async fn get(
         p.list(ids_of(ids))
     );
     let rows = tx.query(&sql, &p.0).await?;
-    load(tx, rows).await
+    with_details(tx, rows).await
 }
 
 /// One page and the total; see `KeyPairStore::query`.
@@ -251,7 +251,7 @@ pub async fn query(tx: &mut dyn Tx, scope: &Scope, q: &Query) -> Result<Page, St
     let rows = tx.query(&sql, &p.0).await?;
     Ok(Page {
         total: u64::try_from(total).unwrap_or(0),
-        items: load(tx, rows).await?,
+        items: with_details(tx, rows).await?,
     })
 }
 
@@ -314,7 +314,7 @@ fn where_clause(
 }
 
 /// Reads the tags and bindings of the rows' key pairs and assembles them.
-async fn load(tx: &mut dyn Tx, rows: Vec<Row>) -> Result<Vec<KeyPair>, StoreError> {
+async fn with_details(tx: &mut dyn Tx, rows: Vec<Row>) -> Result<Vec<KeyPair>, StoreError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -600,5 +600,198 @@ pub async fn disassociate(
         p.list(instances.iter().map(InstanceId::as_str))
     );
     tx.execute(&sql, &p.0).await?;
+    Ok(())
+}
+
+/// Rows per multi-row statement in a bulk load: 500 key pairs bind 5,000 parameters,
+/// within SQLite's and PostgreSQL's limits.
+const BULK_ROWS: usize = 500;
+
+/// Key pairs in key-id order after `after`; see `KeyPairStore::scan`.
+pub async fn scan(
+    tx: &mut dyn Tx,
+    after: Option<&KeyId>,
+    limit: usize,
+) -> Result<Vec<KeyPair>, StoreError> {
+    let mut p = Params::default();
+    let cond = after.map_or(String::new(), |id| {
+        format!("WHERE k.key_id > {}", p.bind(id.as_str()))
+    });
+    let lim = p.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let sql = format!("SELECT {COLUMNS} FROM key_pairs k {cond} ORDER BY k.key_id LIMIT {lim}");
+    let rows = tx.query(&sql, &p.0).await?;
+    with_details(tx, rows).await
+}
+
+/// The number of key pairs; see `KeyPairStore::count_all`.
+pub async fn count_all(tx: &mut dyn Tx) -> Result<u64, StoreError> {
+    let rows = tx.query("SELECT count(*) FROM key_pairs", &[]).await?;
+    let n = rows.first().map_or(Ok(0), |r| r.int(0))?;
+    u64::try_from(n).map_err(|e| corrupt("count", e))
+}
+
+/// Writes a batch as it is; see `KeyPairStore::load`.
+pub async fn load(
+    tx: &mut dyn Tx,
+    batch: &[KeyPair],
+) -> Result<keypair_core::LoadReport, StoreError> {
+    let stored = stored_by_id(tx, batch).await?;
+    let taken = taken_names_and_keys(tx, batch).await?;
+    let (write, present) = keypair_core::plan_load(
+        batch,
+        |id| stored.get(id.as_str()).cloned(),
+        |scope, name, fp| {
+            let (a, p) = (scope.account.as_str(), scope.product.as_str());
+            taken
+                .get(&(a.to_owned(), p.to_owned(), format!("n:{}", name.as_str())))
+                .or_else(|| taken.get(&(a.to_owned(), p.to_owned(), format!("f:{}", fp.as_str()))))
+                .and_then(|id| KeyId::parse(scope.product, id).ok())
+        },
+    )?;
+    write_rows(tx, &write).await?;
+    Ok(keypair_core::LoadReport {
+        loaded: write.len() as u64,
+        present,
+    })
+}
+
+/// The stored key pairs that share an id with the batch.
+async fn stored_by_id(
+    tx: &mut dyn Tx,
+    batch: &[KeyPair],
+) -> Result<HashMap<String, KeyPair>, StoreError> {
+    let mut stored = HashMap::new();
+    for chunk in batch.chunks(BULK_ROWS) {
+        let mut p = Params::default();
+        let list = p.list(chunk.iter().map(|kp| kp.id.as_str()));
+        let sql = format!("SELECT {COLUMNS} FROM key_pairs k WHERE k.key_id IN ({list})");
+        let rows = tx.query(&sql, &p.0).await?;
+        for kp in with_details(tx, rows).await? {
+            stored.insert(kp.id.as_str().to_owned(), kp);
+        }
+    }
+    Ok(stored)
+}
+
+type ScopedValue = (String, String, String);
+
+/// Stored key pairs of the batch's scopes with one of its names (`n:`) or public keys
+/// (`f:`), by (account, product, value), to their ids.
+async fn taken_names_and_keys(
+    tx: &mut dyn Tx,
+    batch: &[KeyPair],
+) -> Result<HashMap<ScopedValue, String>, StoreError> {
+    let mut taken = HashMap::new();
+    for chunk in batch.chunks(BULK_ROWS / 2) {
+        for (column, tag) in [("name", "n"), ("fingerprint", "f")] {
+            let mut p = Params::default();
+            let tuples: Vec<String> = chunk
+                .iter()
+                .map(|kp| {
+                    let value = if tag == "n" {
+                        kp.name.as_str()
+                    } else {
+                        kp.public_key.fingerprint().as_str()
+                    };
+                    format!(
+                        "({}, {}, {})",
+                        p.bind(kp.account.as_str()),
+                        p.bind(kp.product().as_str()),
+                        p.bind(value)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "SELECT account, product, {column}, key_id FROM key_pairs WHERE (account, product, {column}) IN ({})",
+                tuples.join(", ")
+            );
+            for r in tx.query(&sql, &p.0).await? {
+                let key = (r.text(0)?, r.text(1)?, format!("{tag}:{}", r.text(2)?));
+                taken.insert(key, r.text(3)?);
+            }
+        }
+    }
+    Ok(taken)
+}
+
+/// Inserts key pairs known to be free, with their tags and bindings, in multi-row
+/// statements, and adds them to their scopes' counts.
+async fn write_rows(tx: &mut dyn Tx, write: &[&KeyPair]) -> Result<(), StoreError> {
+    let mut key_rows = Vec::with_capacity(write.len());
+    let mut tag_rows = Vec::new();
+    let mut binding_rows = Vec::new();
+    let mut counts: HashMap<(&str, &str), i64> = HashMap::new();
+    for kp in write {
+        let id = kp.id.as_str();
+        key_rows.push(vec![
+            id.into(),
+            kp.account.as_str().into(),
+            kp.product().as_str().into(),
+            kp.name.as_str().into(),
+            project_value(kp.project)?,
+            kp.description.as_str().into(),
+            kp.public_key.as_openssh().into(),
+            kp.public_key.fingerprint().as_str().into(),
+            Value::Int(kp.public_key.bits() as i64),
+            kp.created_at.as_millis().into(),
+        ]);
+        for (position, tag) in kp.tags.as_slice().iter().enumerate() {
+            tag_rows.push(vec![
+                id.into(),
+                Value::Int(position as i64),
+                tag.key().into(),
+                tag.value().into(),
+            ]);
+        }
+        for a in &kp.associations {
+            binding_rows.push(vec![
+                id.into(),
+                a.instance.as_str().into(),
+                a.username.as_deref().into(),
+            ]);
+        }
+        *counts
+            .entry((kp.account.as_str(), kp.product().as_str()))
+            .or_default() += 1;
+    }
+    insert_rows(tx, "key_pairs (key_id, account, product, name, project_id, description, public_key, fingerprint, key_bits, created_ms)", key_rows).await?;
+    insert_rows(
+        tx,
+        "key_pair_tags (key_id, position, tag_key, tag_value)",
+        tag_rows,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "key_pair_instances (key_id, instance_id, username)",
+        binding_rows,
+    )
+    .await?;
+    for ((account, product), n) in counts {
+        tx.execute(
+            "INSERT INTO scope_counts (account, product, n) VALUES ($1, $2, $3) \
+             ON CONFLICT (account, product) DO UPDATE SET n = scope_counts.n + $3",
+            &[account.into(), product.into(), Value::Int(n)],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `INSERT INTO <target> VALUES (…), (…), …` in statements of at most [`BULK_ROWS`] rows.
+async fn insert_rows(
+    tx: &mut dyn Tx,
+    target: &str,
+    rows: Vec<Vec<Value>>,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(BULK_ROWS) {
+        let mut p = Params::default();
+        let tuples: Vec<String> = chunk
+            .iter()
+            .map(|row| format!("({})", p.list(row.iter().cloned())))
+            .collect();
+        let sql = format!("INSERT INTO {target} VALUES {}", tuples.join(", "));
+        tx.execute(&sql, &p.0).await?;
+    }
     Ok(())
 }
