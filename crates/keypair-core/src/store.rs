@@ -112,11 +112,11 @@ pub struct LoadReport {
 /// `stored(id)` is the stored key pair with that id; `taken(scope, name, fingerprint)`
 /// the id of a stored key pair of the scope with that name or public key. Records of the
 /// batch are checked against each other too.
-pub fn plan_load<'b>(
-    batch: &'b [KeyPair],
+pub fn plan_load(
+    batch: &[KeyPair],
     stored: impl Fn(&KeyId) -> Option<KeyPair>,
     taken: impl Fn(&Scope, &KeyName, &Fingerprint) -> Option<KeyId>,
-) -> Result<(Vec<&'b KeyPair>, u64), StoreError> {
+) -> Result<(Vec<&KeyPair>, u64), StoreError> {
     use std::collections::HashMap;
     let conflict = |kp: &KeyPair, reason: String| StoreError::LoadConflict {
         id: kp.id.clone(),
