@@ -4,3 +4,4 @@
 pub mod config;
 pub mod serve;
 pub mod store_url;
+pub mod transfer;

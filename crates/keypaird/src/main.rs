@@ -21,6 +21,38 @@ enum Command {
     /// also come from its KEYPAIRD_* environment variable; a flag wins over the variable,
     /// the variable over the config file, the file over the default.
     Serve(Box<ServeArgs>),
+    /// Write every key pair of a store as JSON Lines (header, records, trailer with the
+    /// count and a digest); to --out (mode 0600) or stdout.
+    Export {
+        /// The store URL.
+        #[arg(long, env = "KEYPAIRD_STORE")]
+        store: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Load an export file into a store; the file is checked whole first. Running it
+    /// again changes nothing.
+    Import {
+        /// The store URL.
+        #[arg(long, env = "KEYPAIRD_STORE")]
+        store: String,
+        /// The export file.
+        file: PathBuf,
+    },
+    /// Copy every key pair from one store to another in batches, then verify counts and
+    /// digests; interrupted, run it again to resume.
+    Migrate {
+        /// The source store URL.
+        #[arg(long)]
+        from: String,
+        /// The target store URL.
+        #[arg(long)]
+        to: String,
+        /// Allow a target that already holds other key pairs.
+        #[arg(long)]
+        merge: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -70,7 +102,10 @@ enum LogFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Serve(args) = cli.command;
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        other => return transfer(other),
+    };
     init_logs(args.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -111,5 +146,34 @@ fn init_logs(format: LogFormat) {
     match format {
         LogFormat::Human => logs.init(),
         LogFormat::Json => logs.json().init(),
+    }
+}
+
+/// Runs `export`, `import` or `migrate`.
+fn transfer(command: Command) -> ExitCode {
+    init_logs(LogFormat::Human);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("keypaird: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    use keypaird::transfer::{export_command, import_command, migrate_command};
+    // The binary's entry into its runtime (not a bridge inside async code).
+    let result = runtime.block_on(async {
+        match command {
+            Command::Export { store, out } => export_command(&store, out.as_deref()).await,
+            Command::Import { store, file } => import_command(&store, &file).await,
+            Command::Migrate { from, to, merge } => migrate_command(&from, &to, merge).await,
+            Command::Serve(_) => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keypaird: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,0 +1,550 @@
+//! Moving key pairs between stores: `keypaird export`, `import` and `migrate`.
+//!
+//! **The export format** is JSON Lines, one object a line:
+//! 1. a header: `{"format":"keypair-export","version":1,"source":"sqlite","count":N}`;
+//! 2. one [`KeyPairRecord`] a line, in key-id order (the order of `KeyPairStore::scan`);
+//! 3. a trailer: `{"trailer":true,"count":N,"digest":"sha256:<hex>"}`, the SHA-256 of
+//!    every record line's bytes, each followed by `\n`.
+//!
+//! Everything streams in batches of [`BATCH`]: memory stays constant whatever the size.
+//! An import checks the whole file first (every line within [`MAX_LINE`], every record
+//! through the core's value types, the count and the digest), so a damaged or hostile
+//! file changes nothing; then it loads in atomic batches. Loading a record that is
+//! already there, identical, is a no-op, so running an import or a migration again
+//! resumes it and changes nothing once done.
+
+use keypair_core::{KeyId, KeyPair, KeyPairRecord, KeyPairStore, Scope, StoreError};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+/// Key pairs per scan and per load transaction.
+pub const BATCH: usize = 2_000;
+/// Longest line an import reads, in bytes; a record at every bound is under 100 KB.
+pub const MAX_LINE: usize = 1 << 20;
+/// The export format's version.
+pub const FORMAT_VERSION: u64 = 1;
+const FORMAT: &str = "keypair-export";
+
+/// Why a transfer stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// The file is not a valid export; nothing was loaded.
+    #[error("line {line}: {reason}")]
+    Format {
+        /// The 1-based line number.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A store failed or refused a batch; every batch before it is complete.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The target of a migration holds key pairs the source does not.
+    #[error("the target store holds key pair {0}, which the source does not have; migrate into an empty store, or pass --merge to add to it")]
+    TargetNotEmpty(KeyId),
+    /// Verification found the stores differ.
+    #[error("verification failed: {0}")]
+    Differs(String),
+}
+
+fn format_error(line: u64, reason: impl Into<String>) -> TransferError {
+    TransferError::Format {
+        line,
+        reason: reason.into(),
+    }
+}
+
+/// Shows how a transfer advances: a bar with count, rate and ETA on a terminal, else a
+/// plain line on stderr at most every few seconds (and after the first batch).
+pub struct Progress {
+    label: &'static str,
+    bar: Option<indicatif::ProgressBar>,
+    done: u64,
+    started: Instant,
+    last_line: Option<Instant>,
+}
+
+/// How often the plain progress line is printed.
+const PLAIN_EVERY: Duration = Duration::from_secs(3);
+
+impl Progress {
+    /// Progress of `label` towards `total` key pairs.
+    pub fn new(label: &'static str, total: u64) -> Self {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} key pairs, {per_sec}, ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_message(label);
+            bar
+        });
+        Progress {
+            label,
+            bar,
+            done: 0,
+            started: Instant::now(),
+            last_line: None,
+        }
+    }
+
+    /// `n` more key pairs are done (acknowledged by the target).
+    pub fn advance(&mut self, n: u64) {
+        self.done += n;
+        match &self.bar {
+            Some(bar) => bar.set_position(self.done),
+            None => {
+                if self.last_line.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
+                    self.last_line = Some(Instant::now());
+                    eprintln!(
+                        "{}: {} key pairs done ({:.0}/s)",
+                        self.label,
+                        self.done,
+                        self.rate()
+                    );
+                }
+            }
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-3)
+    }
+
+    /// The summary line.
+    pub fn finish(&self, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        eprintln!(
+            "{}: {what}; {} key pairs in {:.1} s ({:.0}/s)",
+            self.label,
+            self.done,
+            self.started.elapsed().as_secs_f64(),
+            self.rate()
+        );
+    }
+}
+
+/// The canonical line of a record.
+fn record_line(kp: &KeyPair) -> Result<String, TransferError> {
+    serde_json::to_string(&KeyPairRecord::from(kp)).map_err(|e| TransferError::Io(e.into()))
+}
+
+/// Streams every key pair of `store` to `out` in the export format; returns the count.
+pub async fn export(
+    store: &dyn KeyPairStore,
+    source: &str,
+    out: &mut dyn Write,
+) -> Result<u64, TransferError> {
+    let total = store.count_all().await?;
+    let header = serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION, "source": source, "count": total});
+    writeln!(out, "{header}")?;
+    let mut progress = Progress::new("export", total);
+    let mut digest = Sha256::new();
+    let mut count = 0u64;
+    let mut cursor: Option<KeyId> = None;
+    loop {
+        let batch = store.scan(cursor.as_ref(), BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        cursor = Some(last.id.clone());
+        for kp in &batch {
+            let line = record_line(kp)?;
+            digest.update(line.as_bytes());
+            digest.update(b"\n");
+            writeln!(out, "{line}")?;
+        }
+        count += batch.len() as u64;
+        progress.advance(batch.len() as u64);
+    }
+    let digest = format!("sha256:{}", hex::encode(digest.finalize()));
+    // Written field by field: the trailer is recognised by its first field.
+    writeln!(
+        out,
+        "{{\"trailer\":true,\"count\":{count},\"digest\":\"{digest}\"}}"
+    )?;
+    out.flush()?;
+    progress.finish("exported");
+    Ok(count)
+}
+
+/// One line of at most [`MAX_LINE`] bytes without its newline, or `None` at the end.
+fn next_line(input: &mut dyn BufRead, line_no: u64) -> Result<Option<String>, TransferError> {
+    let mut buf = Vec::new();
+    let limit = MAX_LINE as u64 + 1;
+    let n = std::io::Read::take(&mut *input, limit).read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    } else if buf.len() > MAX_LINE {
+        return Err(format_error(
+            line_no,
+            format!("the line is longer than {MAX_LINE} bytes"),
+        ));
+    }
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| format_error(line_no, "the line is not UTF-8"))
+}
+
+/// What the first pass of an import found.
+struct Checked {
+    count: u64,
+}
+
+/// The header's count, after checking its format and version.
+fn check_header(line: Option<String>) -> Result<u64, TransferError> {
+    let line = line.ok_or_else(|| {
+        format_error(
+            1,
+            "the file is empty; an export starts with its header line",
+        )
+    })?;
+    let header: serde_json::Value = serde_json::from_str(&line)
+        .map_err(|e| format_error(1, format!("the header is not JSON: {e}")))?;
+    if header["format"] != FORMAT {
+        return Err(format_error(
+            1,
+            format!("this is not a keypair export (format {})", header["format"]),
+        ));
+    }
+    if header["version"] != FORMAT_VERSION {
+        return Err(format_error(
+            1,
+            format!(
+                "format version {} is not supported; this keypaird reads version {FORMAT_VERSION}",
+                header["version"]
+            ),
+        ));
+    }
+    header["count"]
+        .as_u64()
+        .ok_or_else(|| format_error(1, "the header has no count"))
+}
+
+/// A record line through the core's value types.
+fn parse_record(line: &str, line_no: u64) -> Result<KeyPair, TransferError> {
+    serde_json::from_str::<KeyPair>(line)
+        .map_err(|e| format_error(line_no, format!("invalid record: {e}")))
+}
+
+/// The first pass: every line read and checked, nothing loaded.
+fn check_file(input: &mut dyn BufRead) -> Result<Checked, TransferError> {
+    let declared = check_header(next_line(input, 1)?)?;
+    let mut digest = Sha256::new();
+    let mut count = 0u64;
+    let mut line_no = 1u64;
+    loop {
+        line_no += 1;
+        let line = next_line(input, line_no)?.ok_or_else(|| {
+            format_error(
+                line_no,
+                "the file ends without its trailer line: it is truncated; export it again",
+            )
+        })?;
+        if line.starts_with("{\"trailer\":true") {
+            check_trailer(
+                &line,
+                line_no,
+                count,
+                declared,
+                &format!("sha256:{}", hex::encode(digest.finalize())),
+            )?;
+            if next_line(input, line_no + 1)?.is_some() {
+                return Err(format_error(
+                    line_no + 1,
+                    "there is more after the trailer line",
+                ));
+            }
+            return Ok(Checked { count });
+        }
+        parse_record(&line, line_no)?;
+        digest.update(line.as_bytes());
+        digest.update(b"\n");
+        count += 1;
+    }
+}
+
+fn check_trailer(
+    line: &str,
+    line_no: u64,
+    count: u64,
+    declared: u64,
+    digest: &str,
+) -> Result<(), TransferError> {
+    let trailer: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| format_error(line_no, format!("the trailer is not JSON: {e}")))?;
+    if trailer["count"].as_u64() != Some(count) || declared != count {
+        return Err(format_error(
+            line_no,
+            format!(
+                "the file has {count} records, but its header says {declared} and its trailer {}",
+                trailer["count"]
+            ),
+        ));
+    }
+    if trailer["digest"].as_str() != Some(digest) {
+        return Err(format_error(
+            line_no,
+            "the digest does not match the records: the file was changed or damaged",
+        ));
+    }
+    Ok(())
+}
+
+/// Loads an export file into `store`: checks it whole, then loads it in batches.
+/// `open` gives the file from its start, once for each pass.
+pub async fn import(
+    store: &dyn KeyPairStore,
+    mut open: impl FnMut() -> std::io::Result<Box<dyn BufRead>>,
+) -> Result<keypair_core::LoadReport, TransferError> {
+    let checked = check_file(&mut *open()?)?;
+    let mut input = open()?;
+    next_line(&mut *input, 1)?;
+    let mut progress = Progress::new("import", checked.count);
+    let mut total = keypair_core::LoadReport::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    for line_no in 2..checked.count + 2 {
+        let line = next_line(&mut *input, line_no)?
+            .ok_or_else(|| format_error(line_no, "the file changed while it was read"))?;
+        batch.push(parse_record(&line, line_no)?);
+        if batch.len() == BATCH || line_no == checked.count + 1 {
+            let report = store.load(&batch).await?;
+            total.loaded += report.loaded;
+            total.present += report.present;
+            progress.advance(batch.len() as u64);
+            batch.clear();
+        }
+    }
+    progress.finish(&format!(
+        "{} loaded, {} already present",
+        total.loaded, total.present
+    ));
+    Ok(total)
+}
+
+/// Streams every key pair of `from` into `to` in batches, then verifies. Without
+/// `merge`, a target holding key pairs the source lacks is refused before anything is
+/// written (a target holding only source records is a migration being resumed).
+pub async fn migrate(
+    from: &dyn KeyPairStore,
+    to: &dyn KeyPairStore,
+    merge: bool,
+) -> Result<keypair_core::LoadReport, TransferError> {
+    if !merge {
+        refuse_foreign_data(from, to).await?;
+    }
+    let mut progress = Progress::new("migrate", from.count_all().await?);
+    let mut total = keypair_core::LoadReport::default();
+    let mut cursor: Option<KeyId> = None;
+    loop {
+        let batch = from.scan(cursor.as_ref(), BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        cursor = Some(last.id.clone());
+        let report = to.load(&batch).await?;
+        total.loaded += report.loaded;
+        total.present += report.present;
+        progress.advance(batch.len() as u64);
+    }
+    progress.finish(&format!(
+        "{} loaded, {} already present",
+        total.loaded, total.present
+    ));
+    verify(from, to, merge).await?;
+    eprintln!("migrate: verified: counts per account and product and the digest match");
+    Ok(total)
+}
+
+async fn refuse_foreign_data(
+    from: &dyn KeyPairStore,
+    to: &dyn KeyPairStore,
+) -> Result<(), TransferError> {
+    let mut cursor: Option<KeyId> = None;
+    loop {
+        let batch = to.scan(cursor.as_ref(), BATCH).await?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        cursor = Some(last.id.clone());
+        for kp in batch {
+            let found = from.get(&kp.scope(), std::slice::from_ref(&kp.id)).await?;
+            if found.first() != Some(&kp) {
+                return Err(TransferError::TargetNotEmpty(kp.id));
+            }
+        }
+    }
+}
+
+/// Walks both stores in key-id order: per (account, product) counts and a digest of
+/// each side, and the first record that differs. With `merge`, the target may hold
+/// more (every source record must be in it, identical).
+pub async fn verify(
+    from: &dyn KeyPairStore,
+    to: &dyn KeyPairStore,
+    merge: bool,
+) -> Result<(), TransferError> {
+    let mut source = Side::new(from);
+    let mut target = Side::new(to);
+    loop {
+        let (s, t) = (source.peek().await?.cloned(), target.peek().await?.cloned());
+        let target_only = match (&s, &t) {
+            (None, None) => break,
+            (Some(s), Some(t)) if s.id == t.id => {
+                if s != t {
+                    return Err(TransferError::Differs(format!(
+                        "key pair {} differs between the stores",
+                        s.id
+                    )));
+                }
+                source.take();
+                target.take();
+                continue;
+            }
+            (Some(s), Some(t)) if t.id < s.id => t,
+            (None, Some(t)) => t,
+            (Some(s), _) => {
+                return Err(TransferError::Differs(format!(
+                    "key pair {} is missing from the target",
+                    s.id
+                )));
+            }
+        };
+        if !merge {
+            return Err(TransferError::Differs(format!(
+                "the target holds key pair {}, which the source does not",
+                target_only.id
+            )));
+        }
+        target.skip(target_only);
+    }
+    if !merge && (source.counts != target.counts || source.digest() != target.digest()) {
+        return Err(TransferError::Differs(
+            "the counts per account and product or the digests differ".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// One side of a verification: a scan cursor, its counts per scope and its digest.
+struct Side<'s> {
+    store: &'s dyn KeyPairStore,
+    buffer: std::collections::VecDeque<KeyPair>,
+    cursor: Option<KeyId>,
+    done: bool,
+    counts: BTreeMap<(String, &'static str), u64>,
+    digest: Sha256,
+}
+
+impl<'s> Side<'s> {
+    fn new(store: &'s dyn KeyPairStore) -> Self {
+        Side {
+            store,
+            buffer: Default::default(),
+            cursor: None,
+            done: false,
+            counts: BTreeMap::new(),
+            digest: Sha256::new(),
+        }
+    }
+
+    async fn peek(&mut self) -> Result<Option<&KeyPair>, TransferError> {
+        if self.buffer.is_empty() && !self.done {
+            let batch = self.store.scan(self.cursor.as_ref(), BATCH).await?;
+            self.done = batch.is_empty();
+            self.cursor = batch.last().map(|kp| kp.id.clone()).or(self.cursor.take());
+            self.buffer.extend(batch);
+        }
+        Ok(self.buffer.front())
+    }
+
+    /// Counts the front record and moves past it.
+    fn take(&mut self) {
+        if let Some(kp) = self.buffer.pop_front() {
+            let scope: Scope = kp.scope();
+            *self
+                .counts
+                .entry((scope.account.as_str().to_owned(), scope.product.as_str()))
+                .or_default() += 1;
+            if let Ok(line) = record_line(&kp) {
+                self.digest.update(line.as_bytes());
+                self.digest.update(b"\n");
+            }
+        }
+    }
+
+    /// Moves past a target-only record (`--merge`), without counting it.
+    fn skip(&mut self, kp: &KeyPair) {
+        if self.buffer.front().is_some_and(|f| f.id == kp.id) {
+            self.buffer.pop_front();
+        }
+    }
+
+    fn digest(&self) -> String {
+        hex::encode(self.digest.clone().finalize())
+    }
+}
+
+/// Opens a store from its URL for a transfer command.
+async fn open(url: &str) -> Result<(std::sync::Arc<dyn KeyPairStore>, String), String> {
+    let parsed: crate::store_url::StoreUrl = url.parse().map_err(|e| format!("{e}"))?;
+    let kind = url.split(':').next().unwrap_or("store").to_owned();
+    let store = parsed.open().await.map_err(|e| e.to_string())?;
+    Ok((store, kind))
+}
+
+/// `keypaird export --store URL [--out FILE]`: to FILE (created with mode 0600, since it
+/// holds account ids and tags), or to stdout.
+pub async fn export_command(store: &str, out: Option<&std::path::Path>) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let (store, kind) = open(store).await?;
+    let mut writer: Box<dyn Write> = match out {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Box::new(std::io::BufWriter::new(file))
+        }
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    export(&*store, &kind, &mut writer)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// `keypaird import --store URL FILE`.
+pub async fn import_command(store: &str, file: &std::path::Path) -> Result<(), String> {
+    let (store, _) = open(store).await?;
+    let open_file = || -> std::io::Result<Box<dyn BufRead>> {
+        Ok(Box::new(std::io::BufReader::new(std::fs::File::open(
+            file,
+        )?)))
+    };
+    import(&*store, open_file)
+        .await
+        .map(drop)
+        .map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// `keypaird migrate --from URL --to URL [--merge]`.
+pub async fn migrate_command(from: &str, to: &str, merge: bool) -> Result<(), String> {
+    let (source, _) = open(from).await?;
+    let (target, _) = open(to).await?;
+    migrate(&*source, &*target, merge)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
