@@ -29,7 +29,8 @@ pub enum Op {
     ),
     Purge(Option<AccountId>),
     Scan(Option<KeyId>, usize),
-    Load(Vec<KeyPair>),
+    /// A bulk load: `true` for the checked path, `false` for the fast path.
+    Load(Vec<KeyPair>, bool),
     CountAll,
 }
 
@@ -86,7 +87,8 @@ pub async fn apply(tx: &mut dyn Tx, op: &Op) -> Result<Out, StoreError> {
             .map(|()| Out::Done)?,
         Op::Purge(account) => Out::Count(ops::purge(tx, account.as_ref()).await?),
         Op::Scan(after, limit) => Out::KeyPairs(ops::scan(tx, after.as_ref(), *limit).await?),
-        Op::Load(batch) => Out::Loaded(ops::load(tx, batch).await?),
+        Op::Load(batch, false) => Out::Loaded(ops::load_fast(tx, batch).await?),
+        Op::Load(batch, true) => Out::Loaded(ops::load_checked(tx, batch).await?),
         Op::CountAll => Out::Count(ops::count_all(tx).await?),
         Op::Disassociate(scope, keys, insts, r, user) => {
             let unbind = keypair_core::Unbind {
@@ -254,8 +256,16 @@ macro_rules! impl_key_pair_store {
                 &self,
                 batch: &[::keypair_core::KeyPair],
             ) -> Result<::keypair_core::LoadReport, ::keypair_core::StoreError> {
-                let op = $crate::Op::Load(batch.to_vec());
-                $crate::expect_loaded($crate::Executor::execute(self, op).await?)
+                // The fast path first; the checked path when some record is already there.
+                let fast =
+                    $crate::Executor::execute(self, $crate::Op::Load(batch.to_vec(), false)).await;
+                match fast {
+                    Err(e) if $crate::needs_checked_load(&e) => {
+                        let op = $crate::Op::Load(batch.to_vec(), true);
+                        $crate::expect_loaded($crate::Executor::execute(self, op).await?)
+                    }
+                    other => $crate::expect_loaded(other?),
+                }
             }
             async fn count_all(&self) -> Result<u64, ::keypair_core::StoreError> {
                 $crate::expect_count($crate::Executor::execute(self, $crate::Op::CountAll).await?)

@@ -21,6 +21,7 @@ pub use exec::{
     Out,
 };
 pub use ops::{
-    associate, count_all, delete, disassociate, get, insert, load, purge, query, scan, update,
+    associate, count_all, delete, disassociate, get, insert, load_checked, load_fast,
+    needs_checked_load, purge, query, scan, update, NeedsCheckedLoad,
 };
 pub use tx::{Dialect, Row, Tx, Value};

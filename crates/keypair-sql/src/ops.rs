@@ -607,20 +607,52 @@ pub async fn disassociate(
 /// within SQLite's and PostgreSQL's limits.
 const BULK_ROWS: usize = 500;
 
-/// Key pairs in key-id order after `after`; see `KeyPairStore::scan`.
+/// Key pairs in key-id order after `after`; see `KeyPairStore::scan`. A scan is a
+/// contiguous range of key ids, so its tags and bindings are read by that range: no
+/// statement grows with the batch.
 pub async fn scan(
     tx: &mut dyn Tx,
     after: Option<&KeyId>,
     limit: usize,
 ) -> Result<Vec<KeyPair>, StoreError> {
     let mut p = Params::default();
-    let cond = after.map_or(String::new(), |id| {
-        format!("WHERE k.key_id > {}", p.bind(id.as_str()))
-    });
+    let from = p.bind(after.map_or("", KeyId::as_str));
     let lim = p.bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    let sql = format!("SELECT {COLUMNS} FROM key_pairs k {cond} ORDER BY k.key_id LIMIT {lim}");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs k WHERE k.key_id > {from} ORDER BY k.key_id LIMIT {lim}"
+    );
     let rows = tx.query(&sql, &p.0).await?;
-    with_details(tx, rows).await
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    let range = [first.text(0)?.into(), last.text(0)?.into()];
+    let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let tag_sql = "SELECT key_id, tag_key, tag_value FROM key_pair_tags \
+                   WHERE key_id >= $1 AND key_id <= $2 ORDER BY key_id, position";
+    for r in tx.query(tag_sql, &range).await? {
+        tags.entry(r.text(0)?)
+            .or_default()
+            .push((r.text(1)?, r.text(2)?));
+    }
+    let mut bound: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+    let inst_sql = "SELECT key_id, instance_id, username FROM key_pair_instances \
+                    WHERE key_id >= $1 AND key_id <= $2";
+    for r in tx.query(inst_sql, &range).await? {
+        bound
+            .entry(r.text(0)?)
+            .or_default()
+            .push((r.text(1)?, r.opt_text(2)?));
+    }
+    rows.iter()
+        .map(|r| {
+            let id = r.text(0)?;
+            assemble(
+                r,
+                tags.remove(&id).unwrap_or_default(),
+                bound.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 /// The number of key pairs; see `KeyPairStore::count_all`.
@@ -630,8 +662,44 @@ pub async fn count_all(tx: &mut dyn Tx) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|e| corrupt("count", e))
 }
 
-/// Writes a batch as it is; see `KeyPairStore::load`.
-pub async fn load(
+/// Why the fast path of a bulk load gave way: some row of the batch was already taken,
+/// so the batch is rolled back and run again with the precise checks
+/// ([`load_checked`]), which name the record or skip identical ones.
+#[derive(Debug, thiserror::Error)]
+#[error("a record of the batch is already stored; checking it record by record")]
+pub struct NeedsCheckedLoad;
+
+/// Whether `e` is the fast path's [`NeedsCheckedLoad`].
+pub fn needs_checked_load(e: &StoreError) -> bool {
+    matches!(e, StoreError::Backend(inner) if inner.is::<NeedsCheckedLoad>())
+}
+
+/// The fast path of a bulk load, for the common case of records new to the store:
+/// multi-row inserts that skip any row taken by id, name or public key. If every row
+/// went in, the batch is done; otherwise it fails with [`NeedsCheckedLoad`] (the caller
+/// rolls back and runs [`load_checked`]).
+pub async fn load_fast(
+    tx: &mut dyn Tx,
+    batch: &[KeyPair],
+) -> Result<keypair_core::LoadReport, StoreError> {
+    let all: Vec<&KeyPair> = batch.iter().collect();
+    let mut ids = std::collections::HashSet::new();
+    if !all.iter().all(|kp| ids.insert(kp.id.as_str())) {
+        return Err(StoreError::backend(NeedsCheckedLoad));
+    }
+    let inserted = insert_key_rows(tx, &all, " ON CONFLICT DO NOTHING").await?;
+    if inserted != all.len() as u64 {
+        return Err(StoreError::backend(NeedsCheckedLoad));
+    }
+    write_details(tx, &all).await?;
+    Ok(keypair_core::LoadReport {
+        loaded: inserted,
+        present: 0,
+    })
+}
+
+/// Writes a batch as it is, with every check made ahead; see `KeyPairStore::load`.
+pub async fn load_checked(
     tx: &mut dyn Tx,
     batch: &[KeyPair],
 ) -> Result<keypair_core::LoadReport, StoreError> {
@@ -648,7 +716,8 @@ pub async fn load(
                 .and_then(|id| KeyId::parse(scope.product, id).ok())
         },
     )?;
-    write_rows(tx, &write).await?;
+    insert_key_rows(tx, &write, "").await?;
+    write_details(tx, &write).await?;
     Ok(keypair_core::LoadReport {
         loaded: write.len() as u64,
         present,
@@ -714,27 +783,41 @@ async fn taken_names_and_keys(
     Ok(taken)
 }
 
-/// Inserts key pairs known to be free, with their tags and bindings, in multi-row
-/// statements, and adds them to their scopes' counts.
-async fn write_rows(tx: &mut dyn Tx, write: &[&KeyPair]) -> Result<(), StoreError> {
-    let mut key_rows = Vec::with_capacity(write.len());
+/// Inserts the key pairs' rows in multi-row statements, each ending with `suffix`;
+/// returns how many rows went in.
+async fn insert_key_rows(
+    tx: &mut dyn Tx,
+    write: &[&KeyPair],
+    suffix: &str,
+) -> Result<u64, StoreError> {
+    let rows = write
+        .iter()
+        .map(|kp| {
+            Ok(vec![
+                kp.id.as_str().into(),
+                kp.account.as_str().into(),
+                kp.product().as_str().into(),
+                kp.name.as_str().into(),
+                project_value(kp.project)?,
+                kp.description.as_str().into(),
+                kp.public_key.as_openssh().into(),
+                kp.public_key.fingerprint().as_str().into(),
+                Value::Int(kp.public_key.bits() as i64),
+                kp.created_at.as_millis().into(),
+            ])
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let target = "key_pairs (key_id, account, product, name, project_id, description, public_key, fingerprint, key_bits, created_ms)";
+    insert_rows(tx, target, rows, suffix).await
+}
+
+/// The tags, bindings and scope counts of key pairs whose rows were just inserted.
+async fn write_details(tx: &mut dyn Tx, write: &[&KeyPair]) -> Result<(), StoreError> {
     let mut tag_rows = Vec::new();
     let mut binding_rows = Vec::new();
     let mut counts: HashMap<(&str, &str), i64> = HashMap::new();
     for kp in write {
         let id = kp.id.as_str();
-        key_rows.push(vec![
-            id.into(),
-            kp.account.as_str().into(),
-            kp.product().as_str().into(),
-            kp.name.as_str().into(),
-            project_value(kp.project)?,
-            kp.description.as_str().into(),
-            kp.public_key.as_openssh().into(),
-            kp.public_key.fingerprint().as_str().into(),
-            Value::Int(kp.public_key.bits() as i64),
-            kp.created_at.as_millis().into(),
-        ]);
         for (position, tag) in kp.tags.as_slice().iter().enumerate() {
             tag_rows.push(vec![
                 id.into(),
@@ -754,17 +837,18 @@ async fn write_rows(tx: &mut dyn Tx, write: &[&KeyPair]) -> Result<(), StoreErro
             .entry((kp.account.as_str(), kp.product().as_str()))
             .or_default() += 1;
     }
-    insert_rows(tx, "key_pairs (key_id, account, product, name, project_id, description, public_key, fingerprint, key_bits, created_ms)", key_rows).await?;
     insert_rows(
         tx,
         "key_pair_tags (key_id, position, tag_key, tag_value)",
         tag_rows,
+        "",
     )
     .await?;
     insert_rows(
         tx,
         "key_pair_instances (key_id, instance_id, username)",
         binding_rows,
+        "",
     )
     .await?;
     for ((account, product), n) in counts {
@@ -783,15 +867,17 @@ async fn insert_rows(
     tx: &mut dyn Tx,
     target: &str,
     rows: Vec<Vec<Value>>,
-) -> Result<(), StoreError> {
+    suffix: &str,
+) -> Result<u64, StoreError> {
+    let mut inserted = 0;
     for chunk in rows.chunks(BULK_ROWS) {
         let mut p = Params::default();
         let tuples: Vec<String> = chunk
             .iter()
             .map(|row| format!("({})", p.list(row.iter().cloned())))
             .collect();
-        let sql = format!("INSERT INTO {target} VALUES {}", tuples.join(", "));
-        tx.execute(&sql, &p.0).await?;
+        let sql = format!("INSERT INTO {target} VALUES {}{suffix}", tuples.join(", "));
+        inserted += tx.execute(&sql, &p.0).await?;
     }
-    Ok(())
+    Ok(inserted)
 }

@@ -137,6 +137,20 @@ impl fmt::Debug for StoreUrl {
 impl StoreUrl {
     /// Opens the store this URL names, applying schema migrations.
     pub async fn open(&self) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
+        self.open_with_connections(keypair_sqlite::SqliteOptions::default().max_connections)
+            .await
+    }
+
+    /// Opens the store for a bulk transfer, which runs one operation at a time: one
+    /// SQLite connection, so one thread (and one allocator arena) holds its batches.
+    pub async fn open_for_transfer(&self) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
+        self.open_with_connections(1).await
+    }
+
+    async fn open_with_connections(
+        &self,
+        max_connections: usize,
+    ) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
         Ok(match self {
             StoreUrl::Memory => Arc::new(keypair_memory::MemoryStore::new()),
             StoreUrl::SqliteMemory => {
@@ -145,7 +159,7 @@ impl StoreUrl {
             StoreUrl::Sqlite { path, synchronous } => {
                 let options = keypair_sqlite::SqliteOptions {
                     synchronous: *synchronous,
-                    ..keypair_sqlite::SqliteOptions::default()
+                    max_connections,
                 };
                 Arc::new(keypair_sqlite::SqliteStore::open_with(path, options).await?)
             }
