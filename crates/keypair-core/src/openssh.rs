@@ -37,6 +37,13 @@ const KNOWN_ALGORITHMS: &[&str] = &[
     "ssh-ed25519-cert-v01@openssh.com",
 ];
 
+/// The first character a public-key line may not hold: a control character (NUL, ESC,
+/// tab…) or whitespace other than a plain space (no-break space and the like).
+fn stray_char(text: &str) -> Option<char> {
+    text.chars()
+        .find(|c| c.is_control() || (c.is_whitespace() && *c != ' '))
+}
+
 /// The SHA256 fingerprint of a public key blob, printed as OpenSSH does
 /// (`SHA256:` and unpadded base64). It ignores the comment.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -101,10 +108,7 @@ impl PublicKey {
                 "it has several lines; give exactly one key on one line",
             ));
         }
-        if let Some(c) = line
-            .chars()
-            .find(|c| c.is_control() || (c.is_whitespace() && *c != ' '))
-        {
+        if let Some(c) = stray_char(line) {
             return Err(malformed(&format!(
                 "it contains the character U+{:04X}; separate the fields with plain spaces and use no control characters",
                 u32::from(c)
@@ -179,10 +183,7 @@ impl PublicKey {
                 "its comment has {chars} characters; at most {MAX_COMMENT_CHARS} are kept"
             )));
         }
-        if let Some(c) = comment
-            .chars()
-            .find(|c| c.is_control() || (c.is_whitespace() && *c != ' '))
-        {
+        if let Some(c) = stray_char(comment) {
             return Err(malformed(&format!(
                 "its comment contains the character U+{:04X}; use no control characters",
                 u32::from(c)
