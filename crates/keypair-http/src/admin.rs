@@ -56,18 +56,24 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 /// The caller presented the configured token.
 fn authorized(st: &AppState, headers: &HeaderMap) -> bool {
+    presents(st.config.admin_token.as_ref(), headers)
+}
+
+/// Whether `headers` carry `Authorization: Bearer <token>` for `token`, compared in
+/// constant time; for admin routes an embedder (keypaird) adds under [`PREFIX`].
+pub fn presents(token: Option<&AdminToken>, headers: &HeaderMap) -> bool {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    match (&st.config.admin_token, presented) {
+    match (token, presented) {
         (Some(token), Some(p)) => token.matches(p),
         _ => false,
     }
 }
 
 /// One admin answer: the status, a JSON body with its RequestId, and the log line.
-fn answer(route: &'static str, status: StatusCode, mut body: Value) -> Response {
+pub fn answer(route: &'static str, status: StatusCode, mut body: Value) -> Response {
     let request_id = crate::request_id();
     body["RequestId"] = json!(request_id);
     tracing::info!(%request_id, route, status = status.as_u16(), "admin");
@@ -79,7 +85,8 @@ fn answer(route: &'static str, status: StatusCode, mut body: Value) -> Response 
     r
 }
 
-fn unauthorized(route: &'static str) -> Response {
+/// The `401` of a missing or wrong token.
+pub fn unauthorized(route: &'static str) -> Response {
     let body = json!({"Error": "missing or wrong admin token: send Authorization: Bearer <token>"});
     answer(route, StatusCode::UNAUTHORIZED, body)
 }

@@ -110,11 +110,14 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     ));
     let probe = pool.clone();
     let metrics = Arc::new(Metrics::new().with_pool(move || probe.stats()));
-    let service = plan.service(store, &metrics, pool.clone(), &accounts);
+    let service = plan.service(store.clone(), &metrics, pool.clone(), &accounts);
     let test_mode = accounts.credentials.is_test_mode();
     let state = AppState::new(service, accounts.credentials, plan.http.clone())
         .with_metrics(metrics.clone());
-    let app = router(Arc::new(state));
+    let mut app = router(Arc::new(state));
+    if let Some(token) = plan.http.admin_token.clone() {
+        app = app.merge(crate::admin::routes(store, token));
+    }
     tracing::info!(
         %addr,
         store = %plan.store_url,

@@ -65,6 +65,7 @@ fn format_error(line: u64, reason: impl Into<String>) -> TransferError {
 /// plain line on stderr at most every few seconds (and after the first batch).
 pub struct Progress {
     label: &'static str,
+    quiet: bool,
     bar: Option<indicatif::ProgressBar>,
     done: u64,
     started: Instant,
@@ -75,10 +76,18 @@ pub struct Progress {
 const PLAIN_EVERY: Duration = Duration::from_secs(3);
 
 impl Progress {
+    /// Nothing shown (the admin API's snapshot and restore, inside the server).
+    pub fn quiet(label: &'static str) -> Self {
+        Progress {
+            quiet: true,
+            ..Progress::new(label, 0)
+        }
+    }
+
     /// Progress of `label` towards `total` key pairs.
     pub fn new(label: &'static str, total: u64) -> Self {
         use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (std::io::stderr().is_terminal() && total > 0).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             let style = indicatif::ProgressStyle::with_template(
                 "{msg} [{bar:40}] {pos}/{len} key pairs, {per_sec}, ETA {eta}",
@@ -90,6 +99,7 @@ impl Progress {
         });
         Progress {
             label,
+            quiet: false,
             bar,
             done: 0,
             started: Instant::now(),
@@ -100,6 +110,9 @@ impl Progress {
     /// `n` more key pairs are done (acknowledged by the target).
     pub fn advance(&mut self, n: u64) {
         self.done += n;
+        if self.quiet {
+            return;
+        }
         match &self.bar {
             Some(bar) => bar.set_position(self.done),
             None => {
@@ -122,6 +135,9 @@ impl Progress {
 
     /// The summary line.
     pub fn finish(&self, what: &str) {
+        if self.quiet {
+            return;
+        }
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -144,12 +160,22 @@ fn record_line(kp: &KeyPair) -> Result<String, TransferError> {
 pub async fn export(
     store: &dyn KeyPairStore,
     source: &str,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<u64, TransferError> {
     let total = store.count_all().await?;
+    export_with(store, source, out, Progress::new("export", total), total).await
+}
+
+/// [`export`] with a progress display of the caller's (the admin API's is quiet).
+pub async fn export_with(
+    store: &dyn KeyPairStore,
+    source: &str,
+    out: &mut (dyn Write + Send),
+    mut progress: Progress,
+    total: u64,
+) -> Result<u64, TransferError> {
     let header = serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION, "source": source, "count": total});
     writeln!(out, "{header}")?;
-    let mut progress = Progress::new("export", total);
     let mut digest = Sha256::new();
     let mut count = 0u64;
     let mut cursor: Option<KeyId> = None;
@@ -307,12 +333,24 @@ fn check_trailer(
 /// `open` gives the file from its start, once for each pass.
 pub async fn import(
     store: &dyn KeyPairStore,
-    mut open: impl FnMut() -> std::io::Result<Box<dyn BufRead>>,
+    open: impl FnMut() -> std::io::Result<Box<dyn BufRead + Send>>,
+) -> Result<keypair_core::LoadReport, TransferError> {
+    import_with(store, open, false).await
+}
+
+/// [`import`], showing progress unless `quiet`.
+pub async fn import_with(
+    store: &dyn KeyPairStore,
+    mut open: impl FnMut() -> std::io::Result<Box<dyn BufRead + Send>>,
+    quiet: bool,
 ) -> Result<keypair_core::LoadReport, TransferError> {
     let checked = check_file(&mut *open()?)?;
     let mut input = open()?;
     next_line(&mut *input, 1)?;
-    let mut progress = Progress::new("import", checked.count);
+    let mut progress = match quiet {
+        true => Progress::quiet("import"),
+        false => Progress::new("import", checked.count),
+    };
     let mut total = keypair_core::LoadReport::default();
     let mut batch = Vec::with_capacity(BATCH);
     for line_no in 2..checked.count + 2 {
@@ -519,7 +557,7 @@ async fn open(url: &str) -> Result<(std::sync::Arc<dyn KeyPairStore>, String), S
 pub async fn export_command(store: &str, out: Option<&std::path::Path>) -> Result<(), String> {
     use std::os::unix::fs::OpenOptionsExt;
     let (store, kind) = open(store).await?;
-    let mut writer: Box<dyn Write> = match out {
+    let mut writer: Box<dyn Write + Send> = match out {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
                 .write(true)
@@ -530,7 +568,7 @@ pub async fn export_command(store: &str, out: Option<&std::path::Path>) -> Resul
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             Box::new(std::io::BufWriter::new(file))
         }
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     export(&*store, &kind, &mut writer)
         .await
@@ -541,7 +579,7 @@ pub async fn export_command(store: &str, out: Option<&std::path::Path>) -> Resul
 /// `keypaird import --store URL FILE`.
 pub async fn import_command(store: &str, file: &std::path::Path) -> Result<(), String> {
     let (store, _) = open(store).await?;
-    let open_file = || -> std::io::Result<Box<dyn BufRead>> {
+    let open_file = || -> std::io::Result<Box<dyn BufRead + Send>> {
         Ok(Box::new(std::io::BufReader::new(std::fs::File::open(
             file,
         )?)))

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use support::{call_as, code, http, CVM, LH};
+use support::{call_as, code, http, http_with_body, CVM, LH};
 
 const TOKEN: &str = "admin-token-for-tests";
 
@@ -267,4 +267,40 @@ fn a_failed_start_writes_no_file_and_names_its_path() {
         0,
         "bad store: no file"
     );
+}
+
+#[test]
+fn a_snapshot_restores_after_a_reset_and_a_bad_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr, _) = start(
+        dir.path(),
+        &[
+            "--ephemeral",
+            "--test-credentials",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-token",
+            TOKEN,
+        ],
+    );
+    let a = ("AKIDsnapshot", "AKIDsnapshot");
+    create(a, &addr, "one");
+    create(a, &addr, "two");
+    assert_eq!(http(&addr, "GET", "/_keypaird/snapshot", None).0, 401);
+    let (status, snapshot) = http(&addr, "GET", "/_keypaird/snapshot", Some(TOKEN));
+    assert_eq!(status, 200);
+    assert_eq!(snapshot.lines().count(), 4, "header, two records, trailer");
+    assert_eq!(http(&addr, "POST", "/_keypaird/reset", Some(TOKEN)).0, 200);
+    assert_eq!(count(a, &addr), 0);
+    let damaged = snapshot.replacen("\"name\":\"one\"", "\"name\":\"o n e\"", 1);
+    let (status, body) = http_with_body(&addr, "POST", "/_keypaird/restore", Some(TOKEN), &damaged);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("line"), "{body}");
+    assert_eq!(count(a, &addr), 0, "a damaged snapshot changes nothing");
+    let (status, body) =
+        http_with_body(&addr, "POST", "/_keypaird/restore", Some(TOKEN), &snapshot);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["Loaded"], 2);
+    assert_eq!(count(a, &addr), 2, "restored");
+    stop(child);
 }

@@ -134,7 +134,7 @@ async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
     );
     let back = MemoryStore::new();
     let bytes = Arc::new(file);
-    let open = || Ok(Box::new(Cursor::new(bytes.to_vec())) as Box<dyn BufRead>);
+    let open = || Ok(Box::new(Cursor::new(bytes.to_vec())) as Box<dyn BufRead + Send>);
     let report = transfer::import(&back, open).await.unwrap();
     assert_eq!((report.loaded, report.present), (10_000, 0));
     assert!(
@@ -412,7 +412,7 @@ async fn hostile_export_files_are_refused_and_change_nothing() {
         let store = MemoryStore::new();
         store.load(&existing[..1]).await.unwrap();
         let bytes = Arc::new(bytes);
-        let open = || Ok(Box::new(Cursor::new(bytes.to_vec())) as Box<dyn BufRead>);
+        let open = || Ok(Box::new(Cursor::new(bytes.to_vec())) as Box<dyn BufRead + Send>);
         match transfer::import(&store, open).await {
             Ok(r) => failures.push(format!("{what}: accepted ({r:?})")),
             Err(e) if !e.to_string().contains(want) => failures.push(format!("{what}: {e}")),

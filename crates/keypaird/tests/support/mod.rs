@@ -113,9 +113,21 @@ pub fn call_as(
 
 /// A plain HTTP request (the admin API): the status and the body.
 pub fn http(addr: &str, method: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
+    http_with_body(addr, method, path, bearer, "")
+}
+
+/// [`http`] with a body.
+pub fn http_with_body(
+    addr: &str,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: &str,
+) -> (u16, String) {
     let auth = bearer.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     let mut s = TcpStream::connect(addr).expect("connect");
     s.write_all(request.as_bytes()).expect("send");
