@@ -498,6 +498,7 @@ instances = [
         let lookup = |product, id: &str| {
             let scope = Scope::new(account.clone(), product);
             let id = InstanceId::parse(product, id).unwrap();
+            // A test driving a future the static directory answers at once.
             futures::executor::block_on(accounts.instances.lookup(&scope, &id)).unwrap()
         };
         let running = lookup(Product::Cvm, "ins-running1").unwrap();
