@@ -7,7 +7,8 @@
 //!
 //! The store runs under any executor (tokio, smol, `futures`' executors): every blocking
 //! call runs on threads the store owns, one connection each (`max_connections`, default
-//! 8), fed by a bounded queue ([`QUEUE_LIMIT`]); the caller's task only awaits a
+//! 4: SQLite has one writer at a time, and more readers than cores only add page caches
+//! and allocator arenas), fed by a bounded queue ([`QUEUE_LIMIT`]); the caller's task only awaits a
 //! runtime-agnostic one-shot channel. When the last clone of the store is dropped, the
 //! threads finish the operation they are running, close their connections (the last
 //! close checkpoints the WAL into the database file) and are joined, so a process that
@@ -102,7 +103,7 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions {
             synchronous: Synchronous::Full,
-            max_connections: 8,
+            max_connections: 4,
         }
     }
 }
