@@ -86,7 +86,7 @@ pub use service::{
     DEFAULT_USERNAME,
 };
 pub use store::{
-    check_binding_limits, plan_load, KeyPairStore, LoadReport, StoreError, Unbind,
+    check_associate, plan_load, KeyPairStore, LoadReport, StoreError, Unbind,
     MAX_BINDINGS_PER_INSTANCE, MAX_BINDINGS_PER_KEY_PAIR,
 };
 pub use tag::{RepeatedTagKey, Tag, Tags};

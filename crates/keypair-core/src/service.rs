@@ -338,21 +338,15 @@ impl KeyPairService {
         if !to_stop.is_empty() {
             let found = self.existing(scope, &keys).await?;
             let bound = |k: &KeyId, i: &InstanceId| bound_for(&found, k, i).is_some();
-            if repeated == crate::RepeatedBinding::Reject {
-                if let Some((k, i)) = pairs(&keys, &instances).find(|(k, i)| bound(k, i)) {
-                    return Err(Error::AlreadyAssociated {
-                        key: k.clone(),
-                        instance: i.clone(),
-                    });
-                }
-            }
             let per_key = |k: &KeyId| {
                 found
                     .iter()
                     .find(|kp| kp.id == *k)
                     .map_or(0, |kp| kp.associations.len())
             };
-            crate::check_binding_limits(&keys, &instances, bound, per_key, |_| 0)?;
+            // The stores' own rule, ahead of them; per-instance counts span key pairs
+            // this request does not name, so only the store checks those.
+            crate::check_associate(&keys, &instances, repeated, bound, per_key, |_| 0)?;
             self.stop_all(scope, &to_stop).await?;
         }
         Ok(self
@@ -514,15 +508,6 @@ impl KeyPairService {
     }
 }
 
-/// Every (key, instance) pair, key-major.
-fn pairs<'a>(
-    keys: &'a [KeyId],
-    instances: &'a [InstanceId],
-) -> impl Iterator<Item = (&'a KeyId, &'a InstanceId)> {
-    keys.iter()
-        .flat_map(move |k| instances.iter().map(move |i| (k, i)))
-}
-
 /// `None` if the pair is not bound among `found`, else the username it was bound for.
 fn bound_for<'a>(
     found: &'a [KeyPair],
@@ -549,9 +534,7 @@ fn running_instances(
         });
     }
     match req.binding_type.as_deref() {
-        None | Some("OFFLINE") if req.username.is_some() && req.binding_type.is_some() => {
-            Err(Error::UsernameWithOffline { field })
-        }
+        Some("OFFLINE") if req.username.is_some() => Err(Error::UsernameWithOffline { field }),
         None | Some("OFFLINE") => Ok(RunningInstance::Stop),
         Some("ONLINE") => Ok(RunningInstance::Online),
         Some(other) => Err(Error::BindingTypeInvalid {

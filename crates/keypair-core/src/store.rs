@@ -17,14 +17,17 @@ pub const MAX_BINDINGS_PER_KEY_PAIR: usize = 100;
 /// names at most 100 key pairs.
 pub const MAX_BINDINGS_PER_INSTANCE: usize = 100;
 
-/// The binding bounds every store enforces inside an associate's transaction: with
-/// `keys` bound to `instances`, would a key pair pass [`MAX_BINDINGS_PER_KEY_PAIR`] or
-/// an instance pass [`MAX_BINDINGS_PER_INSTANCE`]? `bound(k, i)` says whether a pair
-/// is bound today; `per_key` and `per_instance` give today's counts (per instance:
-/// within the scope). Written once here so every store decides the same way.
-pub fn check_binding_limits(
+/// The checks every store makes inside an associate's transaction before writing,
+/// written once here so every store (and the service's early check) decides the same
+/// way, in this order: would a key pair pass [`MAX_BINDINGS_PER_KEY_PAIR`] or an
+/// instance pass [`MAX_BINDINGS_PER_INSTANCE`]; then, under
+/// [`RepeatedBinding::Reject`], is a pair already bound (`AlreadyAssociated`, the first
+/// in key-major order)? `bound(k, i)` says whether a pair is bound today; `per_key` and
+/// `per_instance` give today's counts (per instance: within the scope).
+pub fn check_associate(
     keys: &[KeyId],
     instances: &[InstanceId],
+    repeated: RepeatedBinding,
     bound: impl Fn(&KeyId, &InstanceId) -> bool,
     per_key: impl Fn(&KeyId) -> usize,
     per_instance: impl Fn(&InstanceId) -> usize,
@@ -44,6 +47,17 @@ pub fn check_binding_limits(
             return Err(StoreError::InstanceBindingsExceeded {
                 instance: instance.clone(),
                 limit: MAX_BINDINGS_PER_INSTANCE,
+            });
+        }
+    }
+    if repeated == RepeatedBinding::Reject {
+        let mut pairs = keys
+            .iter()
+            .flat_map(|k| instances.iter().map(move |i| (k, i)));
+        if let Some((key, instance)) = pairs.find(|(k, i)| bound(k, i)) {
+            return Err(StoreError::AlreadyAssociated {
+                key: key.clone(),
+                instance: instance.clone(),
             });
         }
     }
@@ -372,8 +386,9 @@ pub trait KeyPairStore: Send + Sync {
     /// Binds every key to every instance, all or nothing. `NotFound` lists keys not in
     /// the scope. A pair already bound is skipped (`Ignore`) or refused with
     /// `AlreadyAssociated` (`Reject`). A rebind with `Ignore` keeps the first username.
-    /// The binding bounds are checked with [`check_binding_limits`], atomically with the
-    /// write: `KeyPairBindingsExceeded` or `InstanceBindingsExceeded`.
+    /// The binding bounds and the repeat rule are checked with [`check_associate`],
+    /// atomically with the write: `KeyPairBindingsExceeded` or
+    /// `InstanceBindingsExceeded` first, then `AlreadyAssociated`.
     async fn associate(
         &self,
         scope: &Scope,

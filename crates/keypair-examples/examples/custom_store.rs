@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    check_binding_limits, describe_order, evaluate, plan_load, AccountId, Association, Change,
+    check_associate, describe_order, evaluate, plan_load, AccountId, Association, Change,
     CreateKeyPair, DescribeKeyPairs, InstanceId, KeyId, KeyPair, KeyPairService, KeyPairStore,
     LoadReport, Page, Product, Query, RepeatedBinding, Scope, StoreError, Unbind,
 };
@@ -141,9 +141,10 @@ impl KeyPairStore for ListStore {
         let wanted: Vec<InstanceId> = instances.iter().map(|a| a.instance.clone()).collect();
         let view: Vec<&KeyPair> = list.iter().filter(|kp| kp.scope() == *scope).collect();
         let holder = |k: &KeyId| view.iter().find(|kp| kp.id == *k).copied();
-        check_binding_limits(
+        check_associate(
             keys,
             &wanted,
+            repeated,
             |k, i| holder(k).is_some_and(|kp| kp.associations.iter().any(|a| a.instance == *i)),
             |k| holder(k).map_or(0, |kp| kp.associations.len()),
             |i| {
@@ -152,20 +153,6 @@ impl KeyPairStore for ListStore {
                     .count()
             },
         )?;
-        for kp in in_scope(&mut list, scope).filter(|kp| keys.contains(&kp.id)) {
-            for binding in instances {
-                let bound = kp
-                    .associations
-                    .iter()
-                    .any(|a| a.instance == binding.instance);
-                if bound && repeated == RepeatedBinding::Reject {
-                    return Err(StoreError::AlreadyAssociated {
-                        key: kp.id.clone(),
-                        instance: binding.instance.clone(),
-                    });
-                }
-            }
-        }
         for kp in in_scope(&mut list, scope).filter(|kp| keys.contains(&kp.id)) {
             for binding in instances {
                 if !kp

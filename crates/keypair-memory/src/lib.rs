@@ -10,7 +10,7 @@
 
 use async_trait::async_trait;
 use keypair_core::{
-    check_binding_limits, describe_order, plan_load, AccountId, Association, Change, Fingerprint,
+    check_associate, describe_order, plan_load, AccountId, Association, Change, Fingerprint,
     InstanceId, KeyId, KeyName, KeyPair, KeyPairStore, LoadReport, Page, Query, RepeatedBinding,
     Scope, StoreError, Timestamp, Unbind,
 };
@@ -285,9 +285,10 @@ impl KeyPairStore for MemoryStore {
             let is_bound = |k: &KeyId, i: &InstanceId| {
                 ns.by_id[k].associations.iter().any(|b| b.instance == *i)
             };
-            check_binding_limits(
+            check_associate(
                 keys,
                 &wanted,
+                repeated,
                 is_bound,
                 |k| ns.by_id[k].associations.len(),
                 |i| {
@@ -297,20 +298,6 @@ impl KeyPairStore for MemoryStore {
                         .count()
                 },
             )?;
-            if repeated == RepeatedBinding::Reject {
-                for key in keys {
-                    let bound = &ns.by_id[key].associations;
-                    if let Some(a) = instances
-                        .iter()
-                        .find(|a| bound.iter().any(|b| b.instance == a.instance))
-                    {
-                        return Err(StoreError::AlreadyAssociated {
-                            key: key.clone(),
-                            instance: a.instance.clone(),
-                        });
-                    }
-                }
-            }
             for key in keys {
                 if let Some(kp) = ns.by_id.get_mut(key) {
                     for a in instances {

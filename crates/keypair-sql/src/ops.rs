@@ -3,8 +3,8 @@
 
 use crate::tx::{Dialect, Row, Tx, Value};
 use keypair_core::{
-    check_binding_limits, AccountId, Association, Change, Description, Filter, Fingerprint,
-    InstanceId, KeyId, KeyName, KeyPair, NameMatch, Page, Product, ProjectId, PublicKey, Query,
+    check_associate, AccountId, Association, Change, Description, Filter, Fingerprint, InstanceId,
+    KeyId, KeyName, KeyPair, NameMatch, Page, Product, ProjectId, PublicKey, Query,
     RepeatedBinding, Scope, StoreError, Tag, Tags, Timestamp, Unbind,
 };
 use std::collections::HashMap;
@@ -498,9 +498,10 @@ pub async fn associate(
             .find(|(c, _)| c == id)
             .map_or(0, |(_, n)| usize::try_from(*n).unwrap_or(usize::MAX))
     };
-    check_binding_limits(
+    check_associate(
         keys,
         &wanted,
+        repeated,
         is_bound,
         |k| count(&per_key, k.as_str()),
         |i| count(&per_instance, i.as_str()),
@@ -509,11 +510,6 @@ pub async fn associate(
         for a in instances {
             if !is_bound(key, &a.instance) {
                 insert_binding(tx, key, a).await?;
-            } else if repeated == RepeatedBinding::Reject {
-                return Err(StoreError::AlreadyAssociated {
-                    key: key.clone(),
-                    instance: a.instance.clone(),
-                });
             }
         }
     }
