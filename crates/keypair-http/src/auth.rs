@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::sign::{self, CanonicalRequest, LegacyMethod, UNSIGNED_PAYLOAD};
 use axum::http::HeaderMap;
 use keypair_core::AccountId;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
@@ -108,16 +109,17 @@ impl Credentials {
         self.test_mode
     }
 
-    fn get(&self, secret_id: &str) -> Result<Credential, ApiError> {
+    /// A configured credential is borrowed; only test mode makes one.
+    fn get(&self, secret_id: &str) -> Result<Cow<'_, Credential>, ApiError> {
         if let Some(c) = self.by_id.get(secret_id) {
-            return Ok(c.clone());
+            return Ok(Cow::Borrowed(c));
         }
         if self.test_mode && well_formed_test_id(secret_id) {
-            return Ok(Credential::new(
+            return Ok(Cow::Owned(Credential::new(
                 secret_id,
                 secret_id,
                 test_account(secret_id),
-            ));
+            )));
         }
         Err(ApiError::new(
             "AuthFailure.SecretIdNotFound",

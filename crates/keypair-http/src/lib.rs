@@ -320,7 +320,7 @@ async fn handle(
         query: uri.query().unwrap_or(""),
         headers,
         body,
-        is_form: content_type(headers) == "application/x-www-form-urlencoded",
+        content_type: content_type(headers),
         now,
     };
     let authenticated = match headers.get(header::AUTHORIZATION) {
@@ -376,8 +376,16 @@ struct RequestParts<'a> {
     query: &'a str,
     headers: &'a HeaderMap,
     body: &'a [u8],
-    is_form: bool,
+    /// The media type of `Content-Type` ([`content_type`]).
+    content_type: String,
     now: i64,
+}
+
+impl RequestParts<'_> {
+    /// Whether the body is a flattened form.
+    fn is_form(&self) -> bool {
+        self.content_type == "application/x-www-form-urlencoded"
+    }
 }
 
 /// The media type of `Content-Type`, lower-cased, without parameters.
@@ -459,16 +467,16 @@ fn tc3_params(req: &RequestParts<'_>) -> Result<Params, ApiError> {
     if *req.method == Method::GET {
         return flattened(req.query.as_bytes());
     }
-    if req.is_form {
+    if req.is_form() {
         return flattened(req.body);
     }
-    let ct = content_type(req.headers);
+    let ct = &req.content_type;
     if ct.is_empty() || ct == "application/json" {
         return params::from_json(req.body);
     }
     Err(ApiError::invalid(format!(
         "Content-Type {} is not supported; send application/json or application/x-www-form-urlencoded",
-        error::clip(&ct)
+        error::clip(ct)
     )))
 }
 
@@ -481,7 +489,7 @@ fn authenticate_legacy(
 ) -> Result<Authenticated, ApiError> {
     let pairs = if *req.method == Method::GET {
         form_pairs(req.query.as_bytes())
-    } else if req.is_form {
+    } else if req.is_form() {
         form_pairs(req.body)
     } else {
         return Err(ApiError::missing("Authorization"));

@@ -151,6 +151,44 @@ impl Progress {
     }
 }
 
+/// A store read in key-id order, a batch of [`BATCH`] at a time: the cursor every
+/// transfer walks.
+struct Batches<'s> {
+    store: &'s dyn KeyPairStore,
+    cursor: Option<KeyId>,
+    done: bool,
+}
+
+impl<'s> Batches<'s> {
+    fn new(store: &'s dyn KeyPairStore) -> Self {
+        Batches {
+            store,
+            cursor: None,
+            done: false,
+        }
+    }
+
+    /// The next batch; empty once the store has been read to its end.
+    async fn next(&mut self) -> Result<Vec<KeyPair>, StoreError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let batch = self.store.scan(self.cursor.as_ref(), BATCH).await?;
+        match batch.last() {
+            Some(last) => self.cursor = Some(last.id.clone()),
+            None => self.done = true,
+        }
+        Ok(batch)
+    }
+}
+
+/// Adds one record line to a digest: the line's bytes, then a newline. The export's
+/// trailer, the import's check and the verification all digest this way.
+fn digest_line(digest: &mut Sha256, line: &str) {
+    digest.update(line.as_bytes());
+    digest.update(b"\n");
+}
+
 /// The canonical line of a record.
 fn record_line(kp: &KeyPair) -> Result<String, TransferError> {
     serde_json::to_string(&KeyPairRecord::from(kp)).map_err(|e| TransferError::Io(e.into()))
@@ -178,15 +216,15 @@ pub async fn export_with(
     writeln!(out, "{header}")?;
     let mut digest = Sha256::new();
     let mut count = 0u64;
-    let mut cursor: Option<KeyId> = None;
+    let mut batches = Batches::new(store);
     loop {
-        let batch = store.scan(cursor.as_ref(), BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        cursor = Some(last.id.clone());
+        let batch = batches.next().await?;
+        if batch.is_empty() {
+            break;
+        }
         for kp in &batch {
             let line = record_line(kp)?;
-            digest.update(line.as_bytes());
-            digest.update(b"\n");
+            digest_line(&mut digest, &line);
             writeln!(out, "{line}")?;
         }
         count += batch.len() as u64;
@@ -222,11 +260,6 @@ fn next_line(input: &mut dyn BufRead, line_no: u64) -> Result<Option<String>, Tr
     String::from_utf8(buf)
         .map(Some)
         .map_err(|_| format_error(line_no, "the line is not UTF-8"))
-}
-
-/// What the first pass of an import found.
-struct Checked {
-    count: u64,
 }
 
 /// The header's count, after checking its format and version.
@@ -265,8 +298,8 @@ fn parse_record(line: &str, line_no: u64) -> Result<KeyPair, TransferError> {
         .map_err(|e| format_error(line_no, format!("invalid record: {e}")))
 }
 
-/// The first pass: every line read and checked, nothing loaded.
-fn check_file(input: &mut dyn BufRead) -> Result<Checked, TransferError> {
+/// The first pass: every line read and checked, nothing loaded; the record count.
+fn check_file(input: &mut dyn BufRead) -> Result<u64, TransferError> {
     let declared = check_header(next_line(input, 1)?)?;
     let mut digest = Sha256::new();
     let mut count = 0u64;
@@ -293,11 +326,10 @@ fn check_file(input: &mut dyn BufRead) -> Result<Checked, TransferError> {
                     "there is more after the trailer line",
                 ));
             }
-            return Ok(Checked { count });
+            return Ok(count);
         }
         parse_record(&line, line_no)?;
-        digest.update(line.as_bytes());
-        digest.update(b"\n");
+        digest_line(&mut digest, &line);
         count += 1;
     }
 }
@@ -344,20 +376,20 @@ pub async fn import_with(
     mut open: impl FnMut() -> std::io::Result<Box<dyn BufRead + Send>>,
     quiet: bool,
 ) -> Result<keypair_core::LoadReport, TransferError> {
-    let checked = check_file(&mut *open()?)?;
+    let count = check_file(&mut *open()?)?;
     let mut input = open()?;
     next_line(&mut *input, 1)?;
     let mut progress = match quiet {
         true => Progress::quiet("import"),
-        false => Progress::new("import", checked.count),
+        false => Progress::new("import", count),
     };
     let mut total = keypair_core::LoadReport::default();
     let mut batch = Vec::with_capacity(BATCH);
-    for line_no in 2..checked.count + 2 {
+    for line_no in 2..count + 2 {
         let line = next_line(&mut *input, line_no)?
             .ok_or_else(|| format_error(line_no, "the file changed while it was read"))?;
         batch.push(parse_record(&line, line_no)?);
-        if batch.len() == BATCH || line_no == checked.count + 1 {
+        if batch.len() == BATCH || line_no == count + 1 {
             let report = store.load(&batch).await?;
             total.loaded += report.loaded;
             total.present += report.present;
@@ -385,11 +417,11 @@ pub async fn migrate(
     }
     let mut progress = Progress::new("migrate", from.count_all().await?);
     let mut total = keypair_core::LoadReport::default();
-    let mut batch = from.scan(None, BATCH).await?;
-    while let Some(last) = batch.last() {
+    let mut source = Batches::new(from);
+    let mut batch = source.next().await?;
+    while !batch.is_empty() {
         // The next batch is read while this one is written: the two stores work at once.
-        let cursor = last.id.clone();
-        let (report, next) = futures::join!(to.load(&batch), from.scan(Some(&cursor), BATCH));
+        let (report, next) = futures::join!(to.load(&batch), source.next());
         let report = report?;
         total.loaded += report.loaded;
         total.present += report.present;
@@ -409,13 +441,12 @@ async fn refuse_foreign_data(
     from: &dyn KeyPairStore,
     to: &dyn KeyPairStore,
 ) -> Result<(), TransferError> {
-    let mut cursor: Option<KeyId> = None;
+    let mut target = Batches::new(to);
     loop {
-        let batch = to.scan(cursor.as_ref(), BATCH).await?;
-        let Some(last) = batch.last() else {
+        let batch = target.next().await?;
+        if batch.is_empty() {
             return Ok(());
-        };
-        cursor = Some(last.id.clone());
+        }
         for kp in batch {
             let found = from.get(&kp.scope(), std::slice::from_ref(&kp.id)).await?;
             if found.first() != Some(&kp) {
@@ -482,12 +513,10 @@ pub async fn verify(
     Ok(())
 }
 
-/// One side of a verification: a scan cursor, its counts per scope and its digest.
+/// One side of a verification: its reader, its counts per scope and its digest.
 struct Side<'s> {
-    store: &'s dyn KeyPairStore,
+    batches: Batches<'s>,
     buffer: std::collections::VecDeque<KeyPair>,
-    cursor: Option<KeyId>,
-    done: bool,
     counts: BTreeMap<(String, &'static str), u64>,
     digest: Sha256,
 }
@@ -495,10 +524,8 @@ struct Side<'s> {
 impl<'s> Side<'s> {
     fn new(store: &'s dyn KeyPairStore) -> Self {
         Side {
-            store,
+            batches: Batches::new(store),
             buffer: Default::default(),
-            cursor: None,
-            done: false,
             counts: BTreeMap::new(),
             digest: Sha256::new(),
         }
@@ -506,11 +533,8 @@ impl<'s> Side<'s> {
 
     /// Reads the next batch if the buffer is empty.
     async fn fill(&mut self) -> Result<(), TransferError> {
-        if self.buffer.is_empty() && !self.done {
-            let batch = self.store.scan(self.cursor.as_ref(), BATCH).await?;
-            self.done = batch.is_empty();
-            self.cursor = batch.last().map(|kp| kp.id.clone()).or(self.cursor.take());
-            self.buffer.extend(batch);
+        if self.buffer.is_empty() {
+            self.buffer.extend(self.batches.next().await?);
         }
         Ok(())
     }
@@ -523,9 +547,10 @@ impl<'s> Side<'s> {
                 .counts
                 .entry((scope.account.as_str().to_owned(), scope.product.as_str()))
                 .or_default() += 1;
-            // The export's canonical line, written straight into the hash.
-            let _ = serde_json::to_writer(HashWriter(&mut self.digest), &KeyPairRecord::from(&kp));
-            self.digest.update(b"\n");
+            // Serialising a record cannot fail; were it to, the digests would differ.
+            if let Ok(line) = record_line(&kp) {
+                digest_line(&mut self.digest, &line);
+            }
         }
     }
 
@@ -598,18 +623,4 @@ pub async fn migrate_command(from: &str, to: &str, merge: bool) -> Result<(), St
         .await
         .map(drop)
         .map_err(|e| e.to_string())
-}
-
-/// Feeds written bytes to a hash, so a record is digested without building its line.
-struct HashWriter<'h>(&'h mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
