@@ -98,11 +98,11 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         Some(path) => Config::load(path).map_err(err)?,
         None => Config::default(),
     };
-    let plan = Plan::resolve(&opts, file)?;
+    let (plan, accounts) = Plan::resolve(&opts, file)?;
     let listener = plan.bind().await?;
     let addr = listener.local_addr().map_err(err)?;
     let shutdown = shutdown_signal()?;
-    let (store, accounts) = plan.open_store_and_accounts().await?;
+    let store = plan.open_store().await?;
     let pool = Arc::new(KeyPool::new(
         key_generator(plan.backend)?,
         plan.pool_size,
@@ -167,7 +167,8 @@ struct Plan {
 }
 
 impl Plan {
-    fn resolve(opts: &ServeOptions, file: Config) -> Result<Plan, StartError> {
+    /// Everything resolved and checked, the accounts included; nothing written yet.
+    fn resolve(opts: &ServeOptions, file: Config) -> Result<(Plan, Accounts), StartError> {
         if opts.ephemeral && opts.store.is_some() {
             return Err(StartError(
                 "--ephemeral keeps everything in memory; drop --store (or KEYPAIRD_STORE), or drop --ephemeral to use a store".into(),
@@ -183,6 +184,7 @@ impl Plan {
         };
         let store_url: StoreUrl = store_text.parse().map_err(err)?;
         let credentials = credential_plan(opts, &file, &store_url)?;
+        let accounts = accounts(&credentials)?;
         let mut http = http_config(&file.limits, file.metrics.enabled);
         http.admin_token = match opts.admin_token.clone().or(file.admin.token.clone()) {
             None => None,
@@ -195,7 +197,7 @@ impl Plan {
         } else {
             DEFAULT_POOL_SIZE
         };
-        Ok(Plan {
+        let plan = Plan {
             listen: opts
                 .listen
                 .clone()
@@ -216,7 +218,8 @@ impl Plan {
             quota: file.limits.key_pairs_per_account,
             http,
             server_limits: server_limits(&file.limits),
-        })
+        };
+        Ok((plan, accounts))
     }
 
     /// Binds the address; test-credentials mode refuses anything but loopback.
@@ -232,16 +235,18 @@ impl Plan {
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", self.listen)))
     }
 
-    /// Opens the store, then checks the accounts and writes a generated credentials
-    /// file. A database file this start created is removed again if anything fails.
-    async fn open_store_and_accounts(
-        &self,
-    ) -> Result<(Arc<dyn KeyPairStore>, Accounts), StartError> {
+    /// Opens the store, then writes a generated credentials file. A database file this
+    /// start created is removed again if writing the file fails.
+    async fn open_store(&self) -> Result<Arc<dyn KeyPairStore>, StartError> {
         let created = self.store_url.sqlite_path().filter(|p| !p.exists());
         let opened = async {
             let store = self.store_url.open().await.map_err(err)?;
-            let accounts = self.accounts()?;
-            Ok((store, accounts))
+            if let CredentialPlan::CredentialsFile(list, CredentialsSource::Created { path, .. }) =
+                &self.credentials
+            {
+                config::write_credentials_file(path, list).map_err(err)?;
+            }
+            Ok(store)
         }
         .await;
         if opened.is_err() {
@@ -252,33 +257,7 @@ impl Plan {
         opened
     }
 
-    fn accounts(&self) -> Result<Accounts, StartError> {
-        let mut accounts = match &self.credentials {
-            CredentialPlan::Test => config::validate_accounts(Path::new("-"), &[]).map_err(err)?,
-            CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => {
-                config::validate_accounts(Path::new("--secret-id"), std::slice::from_ref(a))
-                    .map_err(err)?
-            }
-            CredentialPlan::File(list, path) => {
-                config::validate_accounts(path, list).map_err(err)?
-            }
-            CredentialPlan::CredentialsFile(list, source) => {
-                let path = match source {
-                    CredentialsSource::Loaded(p) | CredentialsSource::Created { path: p, .. } => p,
-                };
-                let accounts = config::validate_accounts(path, list).map_err(err)?;
-                if let CredentialsSource::Created { path, .. } = source {
-                    config::write_credentials_file(path, list).map_err(err)?;
-                }
-                accounts
-            }
-        };
-        if matches!(self.credentials, CredentialPlan::Test) {
-            accounts.credentials = Credentials::test_mode();
-        }
-        Ok(accounts)
-    }
-
+    /// The service over the store, with its key pool, projects and instances.
     fn service(
         &self,
         store: Arc<dyn KeyPairStore>,
@@ -344,6 +323,29 @@ impl Plan {
             }),
         }
     }
+}
+
+/// The accounts a credential plan stands for, checked (nothing is written here: a
+/// generated credentials file is written once the store has opened).
+fn accounts(plan: &CredentialPlan) -> Result<Accounts, StartError> {
+    let mut accounts = match plan {
+        CredentialPlan::Test => config::validate_accounts(Path::new("-"), &[]).map_err(err)?,
+        CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => {
+            config::validate_accounts(Path::new("--secret-id"), std::slice::from_ref(a))
+                .map_err(err)?
+        }
+        CredentialPlan::File(list, path) => config::validate_accounts(path, list).map_err(err)?,
+        CredentialPlan::CredentialsFile(list, source) => {
+            let path = match source {
+                CredentialsSource::Loaded(p) | CredentialsSource::Created { path: p, .. } => p,
+            };
+            config::validate_accounts(path, list).map_err(err)?
+        }
+    };
+    if matches!(plan, CredentialPlan::Test) {
+        accounts.credentials = Credentials::test_mode();
+    }
+    Ok(accounts)
 }
 
 /// Which credentials, by precedence: test mode, a fixed SecretId, the config file's
