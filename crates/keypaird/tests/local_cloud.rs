@@ -41,6 +41,24 @@ fn start(dir: &Path, args: &[&str]) -> (Child, String, Option<Value>) {
     (child, addr, credential)
 }
 
+/// Runs `keypaird serve ARGS` in `dir`, a start that must fail; its stderr.
+fn failed_start(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KEYPAIRD_STORE")
+        .output()
+        .expect("run keypaird");
+    assert!(!out.status.success(), "keypaird {args:?} started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The files in `dir`.
+fn files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).expect("dir").count()
+}
+
 fn stop(mut child: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -77,29 +95,16 @@ fn ephemeral_mode_prints_a_working_credential_and_writes_nothing() {
     assert_eq!(code(&create((id, key), &addr, "eph")), "OK");
     assert_eq!(count((id, key), &addr), 1);
     stop(child);
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "no file written"
-    );
+    assert_eq!(files(dir.path()), 0, "no file written");
 }
 
 #[test]
 fn test_credentials_accept_any_id_sign_with_it_and_refuse_non_loopback() {
     let dir = tempfile::tempdir().unwrap();
-    let refused = Command::new(env!("CARGO_BIN_EXE_keypaird"))
-        .args([
-            "serve",
-            "--ephemeral",
-            "--test-credentials",
-            "--listen",
-            "0.0.0.0:0",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!refused.status.success());
-    let message = String::from_utf8_lossy(&refused.stderr);
+    let message = failed_start(
+        dir.path(),
+        &["--ephemeral", "--test-credentials", "--listen", "0.0.0.0:0"],
+    );
     assert!(message.contains("loopback"), "{message}");
     let (child, addr, cred) = start(
         dir.path(),
@@ -236,37 +241,22 @@ fn a_failed_start_writes_no_file_and_names_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
-        .args(["serve", "--listen", &port])
-        .current_dir(dir.path())
-        .env_remove("KEYPAIRD_STORE")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "port taken: no file"
+    let message = failed_start(dir.path(), &["--listen", &port]);
+    assert!(message.contains("cannot listen"), "{message}");
+    assert_eq!(files(dir.path()), 0, "port taken: no file");
+    let missing = format!(
+        "sqlite:{}",
+        dir.path().join("no/such/dir/keys.db").display()
     );
-    let missing = dir.path().join("no/such/dir/keys.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
-        .arg(format!("sqlite:{}", missing.display()))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let message = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let message = failed_start(
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--store", &missing],
+    );
     assert!(
         message.contains("no/such/dir/keys.db") && !message.contains("credentials"),
         "{message}"
     );
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "bad store: no file"
-    );
+    assert_eq!(files(dir.path()), 0, "bad store: no file");
 }
 
 #[test]
