@@ -5,9 +5,12 @@ Usage: python3 crates/keypair-loadgen/soak.py [--seconds 60] [--connections 256]
 
 Passes when the run has no 5xx, no connection errors and no error codes other than the
 documented rate limit (RequestLimitExceeded), and the server's resident memory at the end
-is within 10% of its level after the first 10 seconds (half the run for runs under 30 s,
-once the SQLite page caches have filled as the database grows). Prints one JSON line
-with the figures; exits non-zero on failure.
+is within 10% or 4 MiB, whichever is larger, of its level after the first 10 seconds
+(half the run for runs under 30 s). The 4 MiB floor is for the SQLite page caches, which
+fill as the database grows (4 connections x SQLite's default 2,000 KiB cache each): at
+the 30 MB this server settles at, 10% is 3 MB, less than the caches may still take in a
+20 s run. A leak of 100 bytes per request still shows: at ~7,000 requests/s it is 7 MB
+in 10 s. Prints one JSON line with the figures; exits non-zero on failure.
 """
 
 import argparse
@@ -21,6 +24,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REL = os.path.join(ROOT, "target", "release")
+# Growth always allowed: the SQLite page caches still filling (see the module doc).
+CACHE_FLOOR_KIB = 4 * 1024
 ID, KEY = "AKIDsoak00000000000000000000000001", "soak-secret-key-00000000000000001"
 
 
@@ -77,9 +82,11 @@ credentials = [{{ secret_id = "{ID}", secret_key = "{KEY}" }}]
         "clean_exit": clean_exit, "rss_kib_every_5s": [rss for t, rss in samples if t % 5 == 0],
     }
     print(json.dumps(result))
-    ok = not bad and growth <= 0.10 and clean_exit and codes.get("OK", 0) > 0
+    allowed_kib = max(rss_early * 0.10, CACHE_FLOOR_KIB)
+    ok = not bad and rss_end - rss_early <= allowed_kib and clean_exit and codes.get("OK", 0) > 0
     if not ok:
-        print(f"soak FAILED: unexpected codes {bad}, RSS growth {growth:.1%}, clean exit {clean_exit}", file=sys.stderr)
+        print(f"soak FAILED: unexpected codes {bad}, RSS growth {growth:.1%} "
+              f"({rss_end - rss_early} KiB, allowed {allowed_kib:.0f} KiB), clean exit {clean_exit}", file=sys.stderr)
         sys.exit(1)
 
 
