@@ -33,6 +33,7 @@
 //! | `serde` | serde for [`KeyPair`] through `KeyPairRecord` (plain fields, re-validated through the value types when deserialised): the export format of `keypaird export` |
 //! | `proptest` | proptest strategies for valid and invalid names, ids, tags and public keys (`strategies` module); implies `fixtures` |
 
+mod admission;
 mod clock;
 mod error;
 mod id;
@@ -58,6 +59,7 @@ pub mod strategies;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use admission::{NonceLedger, NonceVerdict, RateCounter, RateKey};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{BoxError, Error, Result};
 pub use id::{AccountId, IdGenerator, InstanceId, KeyId, ProjectId, RandomIds, SequentialIds};

@@ -10,7 +10,7 @@
 use crate::error::ApiError;
 use crate::sign::{self, CanonicalRequest, LegacyMethod, UNSIGNED_PAYLOAD};
 use axum::http::HeaderMap;
-use keypair_core::AccountId;
+use keypair_core::{AccountId, NonceLedger, NonceVerdict, Product, StoreError};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -439,8 +439,8 @@ impl NonceCache {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records a nonce of an admitted request; refuses one already used in the window.
-    pub fn consume(&self, secret_id: &str, nonce: u64, now: i64) -> Result<(), ApiError> {
+    /// Records a nonce of an admitted request until `expires_at`, sweeping expired ones.
+    fn record_now(&self, secret_id: &str, nonce: u64, now: i64, expires_at: i64) -> NonceVerdict {
         let mut state = self.lock();
         while let Some((expires, _, _)) = state.expiry.front() {
             if *expires > now {
@@ -452,25 +452,55 @@ impl NonceCache {
         }
         let key = (secret_id.to_owned(), nonce);
         if state.seen.contains(&key) {
-            return Err(failure(format!(
-                "Nonce {nonce} was already used within the last {NONCE_WINDOW_SECS} s; sign the request again with a new Nonce"
-            )));
+            return NonceVerdict::Replayed;
         }
         if state.seen.len() >= self.max {
-            return Err(ApiError::new(
-                "RequestLimitExceeded",
-                "请求频率超过限制",
-                format!(
-                    "the server remembers its limit of {} legacy-signed requests from the last {NONCE_WINDOW_SECS} s; retry later or sign with TC3-HMAC-SHA256",
-                    self.max
-                ),
-            ));
+            return NonceVerdict::Full { max: self.max };
         }
-        state
-            .expiry
-            .push_back((now + NONCE_WINDOW_SECS, key.0.clone(), nonce));
+        state.expiry.push_back((expires_at, key.0.clone(), nonce));
         state.seen.insert(key);
-        Ok(())
+        NonceVerdict::Fresh
+    }
+}
+
+#[async_trait::async_trait]
+impl NonceLedger for NonceCache {
+    async fn record(
+        &self,
+        secret_id: &str,
+        nonce: u64,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<NonceVerdict, StoreError> {
+        Ok(self.record_now(secret_id, nonce, now, expires_at))
+    }
+}
+
+/// Consumes an admitted legacy request's nonce in `ledger`: the request goes on only if
+/// this is the nonce's first use within [`NONCE_WINDOW_SECS`].
+pub async fn consume_nonce(
+    ledger: &dyn NonceLedger,
+    secret_id: &str,
+    nonce: u64,
+    now: i64,
+    product: Product,
+) -> Result<(), ApiError> {
+    let verdict = ledger
+        .record(secret_id, nonce, now, now + NONCE_WINDOW_SECS)
+        .await
+        .map_err(|e| crate::error::undecided("the nonce ledger", &e, product))?;
+    match verdict {
+        NonceVerdict::Fresh => Ok(()),
+        NonceVerdict::Replayed => Err(failure(format!(
+            "Nonce {nonce} was already used within the last {NONCE_WINDOW_SECS} s; sign the request again with a new Nonce"
+        ))),
+        NonceVerdict::Full { max } => Err(ApiError::new(
+            "RequestLimitExceeded",
+            "请求频率超过限制",
+            format!(
+                "the server remembers its limit of {max} legacy-signed requests from the last {NONCE_WINDOW_SECS} s; retry later or sign with TC3-HMAC-SHA256"
+            ),
+        )),
     }
 }
 
@@ -491,7 +521,7 @@ fn parse_nonce(nonce: &str) -> Result<u64, ApiError> {
 
 /// Verifies a legacy (HmacSHA1 / HmacSHA256) form signature over `params`, the decoded
 /// query or form pairs. The nonce is checked for form and returned in the [`Caller`]; the
-/// caller consumes it with [`NonceCache::consume`] once the request is admitted.
+/// caller consumes it with [`consume_nonce`] once the request is admitted.
 pub fn verify_legacy(
     creds: &Credentials,
     method: &str,
@@ -564,16 +594,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn nonces_are_single_use_within_the_window_and_expire_by_time() {
+    async fn consume(cache: &NonceCache, id: &str, nonce: u64, now: i64) -> Result<(), ApiError> {
+        consume_nonce(cache, id, nonce, now, Product::Cvm).await
+    }
+
+    #[tokio::test]
+    async fn nonces_are_single_use_within_the_window_and_expire_by_time() {
         let cache = NonceCache::new(10);
-        assert!(cache.consume("AKID", 1, 1000).is_ok());
-        assert!(cache
-            .consume("AKID", 1, 1000 + NONCE_WINDOW_SECS - 1)
-            .is_err());
-        assert!(cache.consume("OTHER", 1, 1000).is_ok());
+        assert!(consume(&cache, "AKID", 1, 1000).await.is_ok());
+        let replay = consume(&cache, "AKID", 1, 1000 + NONCE_WINDOW_SECS - 1).await;
+        assert_eq!(replay.unwrap_err().code, "AuthFailure.SignatureFailure");
+        assert!(consume(&cache, "OTHER", 1, 1000).await.is_ok());
         assert_eq!(cache.len(), 2);
-        assert!(cache.consume("AKID", 1, 1000 + NONCE_WINDOW_SECS).is_ok());
+        assert!(consume(&cache, "AKID", 1, 1000 + NONCE_WINDOW_SECS)
+            .await
+            .is_ok());
         assert_eq!(
             cache.len(),
             1,
@@ -581,16 +616,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_nonce_cache_is_bounded() {
+    #[tokio::test]
+    async fn the_nonce_cache_is_bounded() {
         let cache = NonceCache::new(3);
         for n in 0..3 {
-            assert!(cache.consume("AKID", n, 1000).is_ok());
+            assert!(consume(&cache, "AKID", n, 1000).await.is_ok());
         }
-        let full = cache.consume("AKID", 3, 1000).unwrap_err();
+        let full = consume(&cache, "AKID", 3, 1000).await.unwrap_err();
         assert_eq!(full.code, "RequestLimitExceeded");
         assert_eq!(cache.len(), 3);
-        assert!(cache.consume("AKID", 3, 1000 + NONCE_WINDOW_SECS).is_ok());
+        assert!(consume(&cache, "AKID", 3, 1000 + NONCE_WINDOW_SECS)
+            .await
+            .is_ok());
     }
 
     #[test]

@@ -349,6 +349,14 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// The answer when an admission port (nonce ledger, rate counter) could not decide,
+/// typically because the shared database is unreachable: logged with its cause, and
+/// answered with the retryable internal-error code, never let through undecided.
+pub fn undecided(port: &str, err: &keypair_core::StoreError, product: Product) -> ApiError {
+    tracing::error!(%product, error = %chain(err), "{port} could not decide; refusing the request");
+    ApiError::internal(product)
+}
+
 /// The answer for a domain error.
 pub fn from_domain(err: &Error, product: Product) -> ApiError {
     if is_internal(err) {

@@ -35,14 +35,16 @@ pub use serve::{bind, serve, ServerLimits};
 use transport::BodyBudget;
 pub use transport::BodyLimits;
 
-use auth::{Caller, NonceCache, Tc3Request, DEFAULT_MAX_NONCES};
+use auth::{consume_nonce, Caller, NonceCache, Tc3Request, DEFAULT_MAX_NONCES};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
-use keypair_core::{Action, KeyPairService, Product, Scope};
+use keypair_core::{
+    AccountId, Action, KeyPairService, NonceLedger, Product, RateCounter, RateKey, Scope,
+};
 use params::Params;
 use rand_core::{OsRng, RngCore};
 use ratelimit::RateLimiter;
@@ -100,8 +102,8 @@ pub struct AppState {
     service: KeyPairService,
     credentials: Credentials,
     config: HttpConfig,
-    limiter: RateLimiter,
-    nonces: NonceCache,
+    rates: Arc<dyn RateCounter>,
+    nonces: Arc<dyn NonceLedger>,
     metrics: Arc<Metrics>,
     in_flight: tokio::sync::Semaphore,
     bodies: BodyBudget,
@@ -114,13 +116,26 @@ impl AppState {
         AppState {
             service,
             credentials,
-            limiter: RateLimiter::new(config.rate_limits),
+            rates: Arc::new(RateLimiter::new()),
             in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
             bodies: BodyBudget::new(config.body.budget_bytes),
             config,
-            nonces: NonceCache::new(DEFAULT_MAX_NONCES),
+            nonces: Arc::new(NonceCache::new(DEFAULT_MAX_NONCES)),
             metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Keeps legacy nonces and counts request rates in `nonces` and `rates` instead of
+    /// this process's memory: for several servers sharing one database, so a nonce is
+    /// single-use and a rate holds across all of them.
+    pub fn with_admission(
+        mut self,
+        nonces: Arc<dyn NonceLedger>,
+        rates: Arc<dyn RateCounter>,
+    ) -> Self {
+        self.nonces = nonces;
+        self.rates = rates;
+        self
     }
 
     /// Records into `metrics` (share it with a [`MeteredStore`] and the key pool probe).
@@ -347,7 +362,7 @@ async fn handle(
         )
     })?;
     meta.known_action = Some(action);
-    if !st.limiter.admit(&caller.account, product, action, now_ms) {
+    if !admit_rate(st, &caller.account, product, action, now_ms).await? {
         return Err(ApiError::new(
             "RequestLimitExceeded",
             "请求频率超过限制",
@@ -359,7 +374,7 @@ async fn handle(
     }
     // Only now, signed and within its rate, may a legacy request's nonce be stored.
     if let Some(nonce) = caller.nonce {
-        st.nonces.consume(&caller.secret_id, nonce, now)?;
+        consume_nonce(&*st.nonces, &caller.secret_id, nonce, now, product).await?;
     }
     actions::run(
         &st.service,
@@ -368,6 +383,28 @@ async fn handle(
         &params,
     )
     .await
+}
+
+/// Counts the request against its account's rate for the action, if it has one.
+async fn admit_rate(
+    st: &AppState,
+    account: &AccountId,
+    product: Product,
+    action: Action,
+    now_ms: i64,
+) -> Result<bool, ApiError> {
+    let Some(rate) = st.config.rate_limits.rate(product, action) else {
+        return Ok(true);
+    };
+    let key = RateKey {
+        account: account.clone(),
+        product,
+        action,
+    };
+    st.rates
+        .admit(&key, rate, now_ms)
+        .await
+        .map_err(|e| error::undecided("the rate counter", &e, product))
 }
 
 /// The parts of a request authentication reads.

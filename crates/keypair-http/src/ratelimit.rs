@@ -1,7 +1,10 @@
-//! Request rate limits per account, product and action: token buckets that allow a burst
-//! of one second's worth and refill continuously.
+//! Request rate limits per account, product and action: which rate applies
+//! ([`RateLimits`]), and the in-process counter ([`RateLimiter`], token buckets that allow
+//! a burst of one second's worth and refill continuously). A fleet on one database swaps
+//! the counter for a shared one through the [`RateCounter`] port.
 
-use keypair_core::{AccountId, Action, Product};
+use async_trait::async_trait;
+use keypair_core::{Action, Product, RateCounter, RateKey, StoreError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -34,43 +37,29 @@ struct Bucket {
     last_ms: i64,
 }
 
-/// The limiter shared by all requests.
+/// The in-process counter: one token bucket per key, for a single server.
+///
+/// Buckets are kept per (account, product, action) seen, so their number is bounded by
+/// the configured accounts times the actions (requests are counted only once signed).
+#[derive(Default)]
 pub struct RateLimiter {
-    limits: RateLimits,
-    buckets: Mutex<HashMap<(AccountId, Product, Action), Bucket>>,
+    buckets: Mutex<HashMap<RateKey, Bucket>>,
 }
 
 impl RateLimiter {
-    /// A limiter with these limits.
-    pub fn new(limits: RateLimits) -> Self {
-        RateLimiter {
-            limits,
-            buckets: Mutex::new(HashMap::new()),
-        }
+    /// An empty limiter.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// Takes one request's token at `now_ms` (milliseconds since the epoch, from the
-    /// server's clock); false when the caller is over its rate.
-    pub fn admit(
-        &self,
-        account: &AccountId,
-        product: Product,
-        action: Action,
-        now_ms: i64,
-    ) -> bool {
-        let Some(rate) = self.limits.rate(product, action) else {
-            return true;
-        };
+    /// Takes one token from `key`'s bucket at `now_ms`; false when it is empty.
+    pub fn take(&self, key: &RateKey, rate: u32, now_ms: i64) -> bool {
         let rate = f64::from(rate);
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return true;
-        };
-        let bucket = buckets
-            .entry((account.clone(), product, action))
-            .or_insert(Bucket {
-                tokens: rate,
-                last_ms: now_ms,
-            });
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: rate,
+            last_ms: now_ms,
+        });
         let elapsed = (now_ms - bucket.last_ms).max(0) as f64 / 1000.0;
         bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
         bucket.last_ms = now_ms.max(bucket.last_ms);
@@ -83,48 +72,73 @@ impl RateLimiter {
     }
 }
 
+#[async_trait]
+impl RateCounter for RateLimiter {
+    async fn admit(&self, key: &RateKey, rate: u32, now_ms: i64) -> Result<bool, StoreError> {
+        Ok(self.take(key, rate, now_ms))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn acct(s: &str) -> AccountId {
-        AccountId::parse(s).unwrap()
+    use keypair_core::AccountId;
+
+    /// Asks the limiter as the server does: the configured rate, then the bucket.
+    fn admit(
+        limits: &RateLimits,
+        limiter: &RateLimiter,
+        account: &str,
+        product: Product,
+        action: Action,
+        now_ms: i64,
+    ) -> bool {
+        let key = RateKey {
+            account: AccountId::parse(account).unwrap(),
+            product,
+            action,
+        };
+        limits
+            .rate(product, action)
+            .is_none_or(|rate| limiter.take(&key, rate, now_ms))
     }
 
     #[test]
     fn a_burst_of_one_second_then_the_rate() {
-        let limiter = RateLimiter::new(RateLimits::default());
+        let (limits, limiter) = (RateLimits::default(), RateLimiter::new());
         let t0 = 1_700_000_000_000i64;
-        let a = acct("1");
+        let admit = |a, p, action, t| admit(&limits, &limiter, a, p, action, t);
         let admitted = (0..15)
-            .filter(|_| limiter.admit(&a, Product::Cvm, Action::Create, t0))
+            .filter(|_| admit("1", Product::Cvm, Action::Create, t0))
             .count();
         assert_eq!(admitted, 10, "CVM CreateKeyPair allows 10/s");
-        assert!(!limiter.admit(&a, Product::Cvm, Action::Create, t0 + 50));
-        assert!(limiter.admit(&a, Product::Cvm, Action::Create, t0 + 100));
+        assert!(!admit("1", Product::Cvm, Action::Create, t0 + 50));
+        assert!(admit("1", Product::Cvm, Action::Create, t0 + 100));
         // Other accounts, actions and products have their own buckets.
-        assert!(limiter.admit(&acct("2"), Product::Cvm, Action::Create, t0));
-        assert!(limiter.admit(&a, Product::Cvm, Action::Describe, t0));
+        assert!(admit("2", Product::Cvm, Action::Create, t0));
+        assert!(admit("1", Product::Cvm, Action::Describe, t0));
         let lh = (0..150)
-            .filter(|_| limiter.admit(&a, Product::Lighthouse, Action::Describe, t0))
+            .filter(|_| admit("1", Product::Lighthouse, Action::Describe, t0))
             .count();
         assert_eq!(lh, 100, "Lighthouse DescribeKeyPairs allows 100/s");
     }
 
     #[test]
     fn configured_rates_override_and_zero_disables() {
-        let limiter = RateLimiter::new(RateLimits {
+        let limits = RateLimits {
             cvm: Some(2),
             lighthouse: Some(0),
-        });
+        };
+        let limiter = RateLimiter::new();
         let t0 = 1_700_000_000_000i64;
-        let a = acct("1");
+        let admit = |p, action| admit(&limits, &limiter, "1", p, action, t0);
         assert_eq!(
             (0..5)
-                .filter(|_| limiter.admit(&a, Product::Cvm, Action::Describe, t0))
+                .filter(|_| admit(Product::Cvm, Action::Describe))
                 .count(),
             2
         );
-        assert!((0..1000).all(|_| limiter.admit(&a, Product::Lighthouse, Action::Create, t0)));
+        assert!((0..1000).all(|_| admit(Product::Lighthouse, Action::Create)));
     }
 }

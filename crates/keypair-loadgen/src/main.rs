@@ -195,7 +195,7 @@ async fn seed(args: &Args, n: u64) -> Result<(), String> {
             store.optimize().await.map_err(|e| e.to_string())?;
         }
         other => {
-            let store = other.open().await.map_err(|e| e.to_string())?;
+            let store = other.open().await.map_err(|e| e.to_string())?.store;
             for i in 0..n {
                 store
                     .insert(record(i), u32::MAX)

@@ -9,19 +9,34 @@
 //! precise outcome. The SQL is plain — no advisory locks, no PL/pgSQL, no `LOCK TABLE` —
 //! so PostgreSQL-compatible distributed databases (CockroachDB, YugabyteDB) accept it.
 //!
+//! **Failover.** The URL may name several hosts with `target_session_attrs=read-write`
+//! (`postgres://u@a:5432,b:5432/keys?target_session_attrs=read-write`, or the key-value
+//! form `host=a,b port=5432,5432 … target_session_attrs=read-write`): each new
+//! connection goes to whichever host is then the primary. A connection to a lost primary
+//! is dropped from the pool when it fails, so once a standby is promoted the store is
+//! back within one operation. Until then every operation fails within
+//! [`PostgresOptions::operation_timeout`] with a backend error (a retryable internal
+//! error on the wire), never a hang: connecting, waiting for a pooled connection and each
+//! attempt are all bounded.
+//!
+//! **Fleets.** [`PostgresStore::admission`] gives the legacy-nonce ledger and the rate
+//! counter on the same database, so several servers refuse each other's replays and share
+//! one rate limit ([`admission`]).
+//!
 //! **Needs a tokio runtime.** `tokio-postgres` drives its connections as tokio tasks and
 //! its I/O through tokio's reactor, so this store, unlike the memory and SQLite stores,
 //! cannot run under another executor. Called outside a tokio runtime it says so with
 //! [`ConnectError::NoTokioRuntime`] (at connect) or a backend error naming the cause (on
 //! an operation), never with a panic.
 
+pub mod admission;
 mod schema;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
 use async_trait::async_trait;
 use bytes::BytesMut;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures::TryStreamExt;
 use keypair_core::StoreError;
 use keypair_sql::{Dialect, Executor, Op, Out, Row, Tx, Value};
@@ -32,6 +47,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{IsolationLevel, NoTls};
 
+pub use admission::PgAdmission;
 pub use schema::SCHEMA_VERSION;
 
 /// Most attempts of one operation before its contention is reported as an error.
@@ -66,22 +82,56 @@ pub enum ConnectError {
 /// Options for [`PostgresStore::connect_with`].
 #[derive(Clone, Debug)]
 pub struct PostgresOptions {
-    /// Most pooled connections.
+    /// Most pooled connections (16). [`PostgresStore::admission`] opens a second pool
+    /// of the same size for its rate counters.
     pub max_connections: usize,
+    /// Longest wait to open one connection, when the URL sets no `connect_timeout` (5 s).
+    pub connect_timeout: Duration,
+    /// Longest one operation may take, from waiting for a connection to its commit,
+    /// retries included (10 s). Past it the operation fails with a backend error.
+    pub operation_timeout: Duration,
 }
 
 impl Default for PostgresOptions {
     fn default() -> Self {
         PostgresOptions {
             max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+            operation_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// The operation did not finish within [`PostgresOptions::operation_timeout`].
+#[derive(Debug, thiserror::Error)]
+#[error("the PostgreSQL operation did not finish within {0:?} (is a primary reachable?)")]
+pub struct OperationTimedOut(pub Duration);
+
+/// A pool on `config` bounded in size and in every wait.
+fn pool(config: tokio_postgres::Config, options: &PostgresOptions) -> Result<Pool, ConnectError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(options.max_connections.max(1))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(options.operation_timeout))
+        .create_timeout(Some(options.connect_timeout))
+        .recycle_timeout(Some(options.connect_timeout))
+        .build()
+        .map_err(|e| ConnectError::Connect(e.to_string()))
 }
 
 /// A PostgreSQL-backed store. Cheap to clone; clones share the pool.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    config: tokio_postgres::Config,
+    options: PostgresOptions,
 }
 
 impl PostgresStore {
@@ -96,21 +146,17 @@ impl PostgresStore {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(ConnectError::NoTokioRuntime);
         }
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| ConnectError::Url(e.to_string()))?;
-        let manager = Manager::from_config(
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
+        let store = PostgresStore {
+            pool: pool(config.clone(), &options)?,
             config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.max_connections.max(1))
-            .build()
-            .map_err(|e| ConnectError::Connect(e.to_string()))?;
-        let store = PostgresStore { pool };
+            options,
+        };
         let mut client = store
             .pool
             .get()
@@ -120,11 +166,25 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// Attempts until the operation commits or fails for a reason a retry cannot fix.
+    /// The legacy-nonce ledger and rate counter on this database, for a fleet of
+    /// servers sharing it ([`admission`]). Opens a second pool for the counters.
+    pub fn admission(&self) -> Result<PgAdmission, ConnectError> {
+        PgAdmission::new(self.pool.clone(), &self.config, &self.options)
+    }
+
+    /// Runs the operation to its end within the operation timeout.
     async fn run(&self, op: &Op) -> Result<Out, StoreError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(StoreError::backend(ConnectError::NoTokioRuntime));
         }
+        let limit = self.options.operation_timeout;
+        tokio::time::timeout(limit, self.attempts(op))
+            .await
+            .unwrap_or_else(|_| Err(StoreError::backend(OperationTimedOut(limit))))
+    }
+
+    /// Attempts until the operation commits or fails for a reason a retry cannot fix.
+    async fn attempts(&self, op: &Op) -> Result<Out, StoreError> {
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -53,6 +53,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, product)
     );
     "#,
+    // 2: what a fleet of servers shares besides the key pairs (the `admission` module):
+    // legacy nonces, durable so a replay after a failover is still refused, and the
+    // per-second rate windows, unlogged because losing a second's count in a crash or a
+    // failover costs nothing worth a WAL record (or a wait for the standby) per request.
+    r#"
+    CREATE TABLE legacy_nonces (
+        secret_id  TEXT   NOT NULL,
+        nonce      BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (secret_id, nonce)
+    );
+    CREATE INDEX legacy_nonces_expiry ON legacy_nonces (expires_at);
+    CREATE UNLOGGED TABLE rate_windows (
+        account  TEXT    NOT NULL,
+        product  TEXT    NOT NULL,
+        action   TEXT    NOT NULL,
+        window_s BIGINT  NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (account, product, action)
+    );
+    "#,
 ];
 
 const ATTEMPTS: usize = 20;

@@ -5,7 +5,7 @@
 use crate::config::{
     self, AccountConfig, Accounts, Config, CredentialConfig, CredentialsSource, KeyBackend, Limits,
 };
-use crate::store_url::StoreUrl;
+use crate::store_url::{OpenedStore, StoreUrl};
 use keypair_core::{
     default_workers, KeyGenerator, KeyPairService, KeyPairStore, KeyPool, RsaKeyGenerator,
     StaticProjects,
@@ -102,7 +102,10 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     let listener = plan.bind().await?;
     let addr = listener.local_addr().map_err(err)?;
     let shutdown = shutdown_signal()?;
-    let store = plan.open_store().await?;
+    let OpenedStore {
+        store,
+        shared_admission,
+    } = plan.open_store().await?;
     let pool = Arc::new(KeyPool::new(
         key_generator(plan.backend)?,
         plan.pool_size,
@@ -112,8 +115,12 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::new().with_pool(move || probe.stats()));
     let service = plan.service(store.clone(), &metrics, pool.clone(), &accounts);
     let test_mode = accounts.credentials.is_test_mode();
-    let state = AppState::new(service, accounts.credentials, plan.http.clone())
+    let mut state = AppState::new(service, accounts.credentials, plan.http.clone())
         .with_metrics(metrics.clone());
+    let fleet_wide = shared_admission.is_some();
+    if let Some((nonces, rates)) = shared_admission {
+        state = state.with_admission(nonces, rates);
+    }
     let mut app = router(Arc::new(state));
     if let Some(token) = plan.http.admin_token.clone() {
         app = app.merge(crate::admin::routes(store, token));
@@ -126,6 +133,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         max_unissued_private_keys = pool.max_unissued_keys(),
         test_credentials = test_mode,
         admin_api = plan.http.admin_token.is_some(),
+        fleet_wide_nonces_and_rates = fleet_wide,
         "keypaird started{}",
         if test_mode { " in test-credentials mode: any well-formed SecretId is accepted, loopback only" } else { "" }
     );
@@ -237,7 +245,7 @@ impl Plan {
 
     /// Opens the store, then writes a generated credentials file. A database file this
     /// start created is removed again if writing the file fails.
-    async fn open_store(&self) -> Result<Arc<dyn KeyPairStore>, StartError> {
+    async fn open_store(&self) -> Result<OpenedStore, StartError> {
         let created = self.store_url.sqlite_path().filter(|p| !p.exists());
         let opened = async {
             let store = self.store_url.open().await.map_err(err)?;

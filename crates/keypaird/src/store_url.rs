@@ -1,7 +1,7 @@
 //! Store URLs — `memory`, `sqlite:PATH`, `sqlite::memory:`, `postgres://…` — and the one
 //! function that opens the store a URL names.
 
-use keypair_core::KeyPairStore;
+use keypair_core::{KeyPairStore, NonceLedger, RateCounter};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -22,8 +22,19 @@ pub enum StoreUrl {
         /// Commit durability.
         synchronous: keypair_sqlite::Synchronous,
     },
-    /// `postgres://…` or `postgresql://…`: a PostgreSQL database.
+    /// `postgres://…` or `postgresql://…`, or the key-value form `host=… dbname=…`: a
+    /// PostgreSQL database, possibly several hosts with `target_session_attrs=read-write`
+    /// for failover.
     Postgres(String),
+}
+
+/// A store opened for serving, with where its servers keep nonces and rate counts.
+pub struct OpenedStore {
+    /// The key pairs.
+    pub store: Arc<dyn KeyPairStore>,
+    /// For a database several servers can share (PostgreSQL), the fleet-wide nonce
+    /// ledger and rate counter; `None` keeps both in this process.
+    pub shared_admission: Option<(Arc<dyn NonceLedger>, Arc<dyn RateCounter>)>,
 }
 
 /// A string that is not a store URL.
@@ -59,7 +70,8 @@ impl FromStr for StoreUrl {
         if s == "memory" {
             return Ok(StoreUrl::Memory);
         }
-        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        let key_value = s.starts_with("host=") || s.contains(" host=");
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") || key_value {
             return Ok(StoreUrl::Postgres(s.to_owned()));
         }
         if let Some(rest) = s.strip_prefix("sqlite:") {
@@ -92,7 +104,7 @@ impl FromStr for StoreUrl {
 /// The URL with any password replaced by `***`, for logs and messages.
 fn redact(s: &str) -> String {
     let Some((scheme, rest)) = s.split_once("://") else {
-        return s.to_owned();
+        return redact_key_value(s);
     };
     let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
     match authority.rsplit_once('@') {
@@ -108,6 +120,21 @@ fn redact(s: &str) -> String {
         }
         None => s.to_owned(),
     }
+}
+
+/// A key-value connection string with its `password=` value hidden (values with spaces
+/// are single-quoted in that form, so a quoted password is hidden to its closing quote).
+fn redact_key_value(s: &str) -> String {
+    let Some(at) = s.find("password=") else {
+        return s.to_owned();
+    };
+    let value = &s[at + "password=".len()..];
+    let end = if let Some(quoted) = value.strip_prefix('\'') {
+        quoted.find('\'').map_or(value.len(), |i| i + 2)
+    } else {
+        value.find(' ').unwrap_or(value.len())
+    };
+    format!("{}password=***{}", &s[..at], &value[end..])
 }
 
 impl fmt::Display for StoreUrl {
@@ -135,10 +162,21 @@ impl fmt::Debug for StoreUrl {
 }
 
 impl StoreUrl {
-    /// Opens the store this URL names, applying schema migrations.
-    pub async fn open(&self) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
-        self.open_with_connections(keypair_sqlite::SqliteOptions::default().max_connections)
-            .await
+    /// Opens the store this URL names for serving, applying schema migrations.
+    pub async fn open(&self) -> Result<OpenedStore, OpenStoreError> {
+        if let StoreUrl::Postgres(url) = self {
+            let store = keypair_postgres::PostgresStore::connect(url).await?;
+            let admission = Arc::new(store.admission()?);
+            return Ok(OpenedStore {
+                store: Arc::new(store),
+                shared_admission: Some((admission.clone(), admission)),
+            });
+        }
+        let max = keypair_sqlite::SqliteOptions::default().max_connections;
+        Ok(OpenedStore {
+            store: self.open_with_connections(max).await?,
+            shared_admission: None,
+        })
     }
 
     /// Opens the store for a bulk transfer, which runs one operation at a time: one
@@ -216,6 +254,18 @@ mod tests {
         let pg = "postgres://u:secret@db:5432/keys";
         assert_eq!(pg.parse(), Ok(StoreUrl::Postgres(pg.into())));
         assert!("postgresql://db/keys".parse::<StoreUrl>().is_ok());
+        let fleet = "postgres://u@a:5432,b:5433/keys?target_session_attrs=read-write";
+        assert_eq!(fleet.parse(), Ok(StoreUrl::Postgres(fleet.into())));
+        let kv = "host=a,b port=5432,5433 user=u dbname=keys target_session_attrs=read-write";
+        assert_eq!(kv.parse(), Ok(StoreUrl::Postgres(kv.into())));
+    }
+
+    #[test]
+    fn hides_key_value_passwords() {
+        let url: StoreUrl = "host=a password=s3cret user=u".parse().unwrap();
+        assert_eq!(url.to_string(), "host=a password=*** user=u");
+        let quoted: StoreUrl = "host=a password='s3 cret' user=u".parse().unwrap();
+        assert_eq!(quoted.to_string(), "host=a password=*** user=u");
     }
 
     #[test]

@@ -4,13 +4,16 @@ use keypair_core::fixtures::{fresh_scope, key_pair};
 use keypair_core::{Product, Query};
 use keypaird::store_url::StoreUrl;
 
-async fn round_trip(url: &str) {
-    let store = url
+/// Opens `url`, stores and reads back a key pair; says whether the store came with
+/// fleet-wide admission ports.
+async fn round_trip(url: &str) -> bool {
+    let opened = url
         .parse::<StoreUrl>()
         .expect("valid url")
         .open()
         .await
         .expect("open");
+    let store = opened.store;
     let scope = fresh_scope(Product::Cvm);
     let kp = key_pair(&scope, "via_url", 1, 1);
     store.insert(kp.clone(), 10).await.expect("insert");
@@ -22,14 +25,16 @@ async fn round_trip(url: &str) {
             .items,
         vec![kp]
     );
+    opened.shared_admission.is_some()
 }
 
 #[tokio::test]
 async fn memory_and_sqlite_urls_open_working_stores() {
-    round_trip("memory").await;
-    round_trip("sqlite::memory:").await;
+    // One process: nonces and rate counts stay in its memory.
+    assert!(!round_trip("memory").await);
+    assert!(!round_trip("sqlite::memory:").await);
     let dir = tempfile::tempdir().expect("dir");
-    round_trip(&format!("sqlite:{}", dir.path().join("k.db").display())).await;
+    assert!(!round_trip(&format!("sqlite:{}", dir.path().join("k.db").display())).await);
 }
 
 #[tokio::test]
@@ -38,5 +43,14 @@ async fn postgres_urls_open_working_stores() {
     else {
         return;
     };
-    round_trip(&url).await;
+    assert!(
+        round_trip(&url).await,
+        "a PostgreSQL fleet shares nonces and rates"
+    );
+    // A multi-host URL whose first host is down reaches the primary among the others.
+    let (head, tail) = url.split_once('@').expect("url has a user");
+    let (_, rest) = tail.split_once('/').expect("url has a database");
+    let (authority, _) = tail.split_once('/').expect("url has a database");
+    let fleet = format!("{head}@127.0.0.1:1,{authority}/{rest}?target_session_attrs=read-write");
+    assert!(round_trip(&fleet).await);
 }
