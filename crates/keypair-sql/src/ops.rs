@@ -322,21 +322,25 @@ async fn with_details(tx: &mut dyn Tx, rows: Vec<Row>) -> Result<Vec<KeyPair>, S
     let mut p = Params::default();
     let list = p.list(ids.iter().map(String::as_str));
     let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let tag_sql = format!("SELECT key_id, tag_key, tag_value FROM key_pair_tags WHERE key_id IN ({list}) ORDER BY key_id, position");
-    for r in tx.query(&tag_sql, &p.0).await? {
-        tags.entry(r.text(0)?)
-            .or_default()
-            .push((r.text(1)?, r.text(2)?));
-    }
     let mut bound: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
-    let inst_sql = format!(
-        "SELECT key_id, instance_id, username FROM key_pair_instances WHERE key_id IN ({list})"
+    // Tags (kind 0, in their order) and bindings (kind 1) of the whole page in one
+    // statement: one round trip instead of two.
+    let sql = format!(
+        "SELECT key_id, 0 AS kind, position, tag_key, tag_value FROM key_pair_tags WHERE key_id IN ({list}) \
+         UNION ALL SELECT key_id, 1, 0, instance_id, username FROM key_pair_instances WHERE key_id IN ({list}) \
+         ORDER BY 1, 2, 3"
     );
-    for r in tx.query(&inst_sql, &p.0).await? {
-        bound
-            .entry(r.text(0)?)
-            .or_default()
-            .push((r.text(1)?, r.opt_text(2)?));
+    for r in tx.query(&sql, &p.0).await? {
+        if r.int(1)? == 0 {
+            tags.entry(r.text(0)?)
+                .or_default()
+                .push((r.text(3)?, r.text(4)?));
+        } else {
+            bound
+                .entry(r.text(0)?)
+                .or_default()
+                .push((r.text(3)?, r.opt_text(4)?));
+        }
     }
     rows.iter()
         .zip(&ids)
