@@ -6,11 +6,20 @@ use crate::error::{from_domain, ApiError};
 use crate::params::{Fields, Params};
 use keypair_core::{
     Action, CreateKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding, KeyPair,
-    KeyPairService, ModifyKeyPairAttribute, Product, RawFilter, RawTag, Scope, DEFAULT_USERNAME,
+    KeyPairService, ModifyKeyPairAttribute, Product, RawFilter, RawTag, Scope,
 };
 use serde_json::{json, Map, Value};
 
 type Out = Map<String, Value>;
+
+/// An action's answer, without its `RequestId`.
+#[derive(Debug)]
+pub enum Answer {
+    /// The answer's members.
+    Fields(Out),
+    /// A describe page, encoded straight from its key pairs ([`crate::encode`]).
+    Page(keypair_core::Page),
+}
 
 /// An action's parameters, decoded and type-checked (values are validated by the core).
 #[derive(Debug)]
@@ -91,7 +100,7 @@ pub async fn run(
     scope: &Scope,
     action: Action,
     params: &Params,
-) -> Result<Out, ApiError> {
+) -> Result<Answer, ApiError> {
     let product = scope.product;
     let domain = |e: keypair_core::Error| {
         if crate::error::is_internal(&e) {
@@ -100,7 +109,7 @@ pub async fn run(
         }
         from_domain(&e, product)
     };
-    Ok(match decode(product, action, params)? {
+    Ok(Answer::Fields(match decode(product, action, params)? {
         Request::Create(req) => {
             let created = service.create(scope, req).await.map_err(domain)?;
             let kp = key_pair_json(&created.key_pair, Some(created.private_key.expose()));
@@ -112,15 +121,7 @@ pub async fn run(
         }
         Request::Describe(req) => {
             let page = service.describe(scope, &req).await.map_err(domain)?;
-            let set: Vec<Value> = page
-                .items
-                .iter()
-                .map(|kp| key_pair_json(kp, None))
-                .collect();
-            obj([
-                ("TotalCount", json!(page.total)),
-                ("KeyPairSet", Value::Array(set)),
-            ])
+            return Ok(Answer::Page(page));
         }
         Request::Delete(ids) => {
             service.delete(scope, &ids).await.map_err(domain)?;
@@ -141,7 +142,7 @@ pub async fn run(
                 .map_err(domain)?;
             Out::new()
         }
-    })
+    }))
 }
 
 fn obj<const N: usize>(fields: [(&str, Value); N]) -> Out {
@@ -244,47 +245,12 @@ fn decode_binding(
     })
 }
 
-/// A key pair in the product's `KeyPair` structure (spec §3.1, §3.2).
-pub fn key_pair_json(kp: &KeyPair, private_key: Option<&str>) -> Value {
-    let instances: Vec<&str> = kp
-        .associations
-        .iter()
-        .map(|a| a.instance.as_str())
-        .collect();
-    let tags: Vec<Value> = kp
-        .tags
-        .as_slice()
-        .iter()
-        .map(|t| json!({"Key": t.key(), "Value": t.value()}))
-        .collect();
-    let mut out = obj([
-        ("KeyId", json!(kp.id.as_str())),
-        ("KeyName", json!(kp.name.as_str())),
-        ("PublicKey", json!(kp.public_key.as_openssh())),
-        ("AssociatedInstanceIds", json!(instances)),
-        ("CreatedTime", json!(kp.created_at.to_string())),
-        ("Tags", Value::Array(tags)),
-    ]);
-    match kp.product() {
-        Product::Cvm => {
-            out.insert("ProjectId".into(), json!(kp.project.get()));
-            out.insert("Description".into(), json!(kp.description.as_str()));
-            if let Some(pk) = private_key {
-                out.insert("PrivateKey".into(), json!(pk));
-            }
-        }
-        _ => {
-            let set: Vec<Value> = kp
-                .associations
-                .iter()
-                .map(|a| json!({"InstanceId": a.instance.as_str(), "Username": a.username.as_deref().unwrap_or(DEFAULT_USERNAME)}))
-                .collect();
-            out.insert("AssociatedInstanceSet".into(), Value::Array(set));
-            out.insert(
-                "PrivateKey".into(),
-                private_key.map_or(Value::Null, |pk| json!(pk)),
-            );
-        }
-    }
-    Value::Object(out)
+/// A key pair as the API answers it ([`crate::encode::KeyPairJson`]).
+pub fn key_pair_json(key_pair: &KeyPair, private_key: Option<&str>) -> Value {
+    let view = crate::encode::KeyPairJson {
+        key_pair,
+        private_key,
+    };
+    // Serialising plain strings and numbers into a Value cannot fail.
+    serde_json::to_value(view).unwrap_or(Value::Null)
 }

@@ -18,6 +18,7 @@
 pub mod actions;
 pub mod admin;
 pub mod auth;
+pub mod encode;
 pub mod error;
 pub mod fuzzing;
 pub mod metrics;
@@ -35,6 +36,7 @@ pub use serve::{bind, serve, ServerLimits};
 use transport::BodyBudget;
 pub use transport::BodyLimits;
 
+use actions::Answer;
 use auth::{consume_nonce, Caller, NonceCache, Tc3Request, DEFAULT_MAX_NONCES};
 use axum::body::Body;
 use axum::extract::State;
@@ -48,7 +50,7 @@ use keypair_core::{
 use params::Params;
 use rand_core::{OsRng, RngCore};
 use ratelimit::RateLimiter;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -171,7 +173,7 @@ async fn metrics_text(State(st): State<Arc<AppState>>) -> Response {
 }
 
 async fn healthz() -> Response {
-    json_response(json!({"status": "ok"}))
+    json_response(json!({"status": "ok"}).to_string())
 }
 
 async fn other_path(uri: Uri) -> Response {
@@ -280,7 +282,7 @@ async fn admit(
     headers: &HeaderMap,
     body: Body,
     meta: &mut Meta,
-) -> Result<Map<String, Value>, ApiError> {
+) -> Result<Answer, ApiError> {
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::new(
             "UnsupportedProtocol",
@@ -327,7 +329,7 @@ async fn handle(
     headers: &HeaderMap,
     body: &[u8],
     meta: &mut Meta,
-) -> Result<Map<String, Value>, ApiError> {
+) -> Result<Answer, ApiError> {
     let now_ms = st.service.clock().now().as_millis();
     let now = now_ms.div_euclid(1000);
     let req = RequestParts {
@@ -664,13 +666,17 @@ pub(crate) fn request_id() -> String {
     )
 }
 
-fn envelope(
-    result: Result<Map<String, Value>, ApiError>,
-    lang: Language,
-    request_id: &str,
-) -> Response {
+fn envelope(result: Result<Answer, ApiError>, lang: Language, request_id: &str) -> Response {
     let mut response = match result {
-        Ok(fields) => fields,
+        Ok(Answer::Page(page)) => {
+            let body = serde_json::to_string(&encode::PageJson {
+                page: &page,
+                request_id,
+            });
+            // Strings and numbers only: encoding cannot fail.
+            return json_response(body.unwrap_or_default());
+        }
+        Ok(Answer::Fields(fields)) => fields,
         Err(e) => {
             let mut m = Map::new();
             m.insert(
@@ -681,13 +687,13 @@ fn envelope(
         }
     };
     response.insert("RequestId".into(), json!(request_id));
-    json_response(json!({ "Response": response }))
+    json_response(json!({ "Response": response }).to_string())
 }
 
 /// Status 200 and `Content-Type: application/json` exactly: the Python SDK treats any
 /// other status as a network error and ignores errors under a charset suffix.
-fn json_response(v: Value) -> Response {
-    let mut r = (StatusCode::OK, v.to_string()).into_response();
+fn json_response(body: String) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -131,6 +131,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The first seeded account id.
 const SEED_ACCOUNT_BASE: u64 = 1_300_000_000;
 
+/// mimalloc rather than the system allocator: a describe answer allocates a few hundred
+/// small strings, and under many connections on few cores glibc's malloc spent a fifth
+/// of the CPU (docs/benchmarks.md). The yardstick (`keypair-loadgen --serve-limit`)
+/// uses the same allocator, so ratios against it compare like with like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let rt = match tokio::runtime::Runtime::new() {

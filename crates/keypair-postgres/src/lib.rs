@@ -1,8 +1,8 @@
 //! A [`KeyPairStore`](keypair_core::KeyPairStore) on PostgreSQL, for running several
 //! `keypaird` servers on one database.
 //!
-//! Built on `tokio-postgres` with a `deadpool` pool. Every operation is one
-//! `SERIALIZABLE` transaction running the shared SQL of `keypair-sql`; when the
+//! Built on `tokio-postgres` with a `deadpool` pool. Every write is one
+//! `SERIALIZABLE` transaction, every read one `REPEATABLE READ READ ONLY` snapshot, running the shared SQL of `keypair-sql`; when the
 //! database aborts it for a serialization failure (SQLSTATE 40001), a deadlock (40P01)
 //! or a unique violation raced in by a concurrent writer (23505), the whole operation is
 //! retried with a short randomised backoff, and the retry's own checks then report the
@@ -197,9 +197,16 @@ impl PostgresStore {
 
     async fn attempt(&self, op: &Op) -> Result<Out, StoreError> {
         let mut client = self.pool.get().await.map_err(StoreError::backend)?;
+        // Reads run on one snapshot (REPEATABLE READ READ ONLY): count and page agree,
+        // and they take none of SERIALIZABLE's predicate locks, which only writes need.
+        let isolation = if op.is_read_only() {
+            IsolationLevel::RepeatableRead
+        } else {
+            IsolationLevel::Serializable
+        };
         let tx = client
             .build_transaction()
-            .isolation_level(IsolationLevel::Serializable)
+            .isolation_level(isolation)
             .read_only(op.is_read_only())
             .start()
             .await

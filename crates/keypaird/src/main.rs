@@ -100,6 +100,13 @@ enum LogFormat {
     Json,
 }
 
+/// mimalloc rather than the system allocator: a describe answer allocates a few hundred
+/// small strings, and under many connections on few cores glibc's malloc spent a fifth
+/// of the CPU (docs/benchmarks.md). The yardstick (`keypair-loadgen --serve-limit`)
+/// uses the same allocator, so ratios against it compare like with like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
