@@ -44,6 +44,7 @@ def side_by_side(store, secs, label, r):
     srv = pgfleet.Keypaird(KEYPAIRD, store, ACCOUNTS, LIMITS, name=label)
     try:
         ep = f"{srv.host}:{srv.port}"
+        targets.wait_pool_full(ep, size=16)  # key generation at start-up would share the cores
         d = describe(ep, secs)
         limit = yardstick(ep, secs)
     finally:
@@ -58,6 +59,8 @@ def side_by_side(store, secs, label, r):
 def fleet(url, secs, r):
     servers = [pgfleet.Keypaird(KEYPAIRD, url, ACCOUNTS, LIMITS, name=f"fleet{i}") for i in range(3)]
     try:
+        for s in servers:
+            targets.wait_pool_full(f"{s.host}:{s.port}", size=16)
         procs = [subprocess.Popen([LOADGEN, "--json", "--endpoint", f"{s.host}:{s.port}", "--secret-id", ID,
                                    "--secret-key", KEY, "--action", "DescribeKeyPairs", "--concurrency", str(c),
                                    "--duration", f"{secs}s"], stdout=subprocess.PIPE, text=True)

@@ -374,15 +374,19 @@ impl SqliteStore {
             } else {
                 "BEGIN IMMEDIATE"
             };
-            conn.execute_batch(begin).map_err(StoreError::backend)?;
+            // Through the statement cache: parsed once per connection, not per operation.
+            let run = |conn: &Connection, sql: &str| {
+                conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop)
+            };
+            run(conn, begin).map_err(StoreError::backend)?;
             let result = f(&mut SqliteTx { conn });
             let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            match (conn.execute_batch(end), result) {
+            match (run(conn, end), result) {
                 (Ok(()), result) => result,
                 (Err(e), Ok(_)) => {
                     // A failed COMMIT leaves the transaction open; close it so the
                     // connection can be reused.
-                    let _ = conn.execute_batch("ROLLBACK");
+                    let _ = run(conn, "ROLLBACK");
                     Err(StoreError::backend(e))
                 }
                 (Err(_), Err(original)) => Err(original),
