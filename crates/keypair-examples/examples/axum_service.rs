@@ -14,7 +14,7 @@ use keypair_core::{
     AccountId, CreateKeyPair, DescribeKeyPairs, Error, ImportKeyPair, KeyPair, KeyPairService,
     Product, Scope,
 };
-use keypair_sqlite::SqliteStore;
+use keypair_sqlite::Sqlite;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ type Answer = (StatusCode, Json<Value>);
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(dir.path().join("keys.db")).await?;
+    let store = Sqlite::open(dir.path().join("keys.db")).await?;
     // The default builder generates keys on the service's own threads: a create never
     // holds up this runtime's workers.
     let service: Service = Arc::new(KeyPairService::builder(Arc::new(store)).build());

@@ -11,14 +11,14 @@ use keypair_core::{
     Product, Scope,
 };
 use keypair_memory::MemoryStore;
-use keypair_sqlite::SqliteStore;
+use keypair_sqlite::Sqlite;
 use std::sync::Arc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     block_on(async {
         exercise("memory", Arc::new(MemoryStore::new())).await?;
-        let sqlite = SqliteStore::open(dir.path().join("keys.db")).await?;
+        let sqlite = Sqlite::open(dir.path().join("keys.db")).await?;
         exercise("sqlite", Arc::new(sqlite)).await
     })
 }

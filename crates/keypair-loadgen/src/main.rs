@@ -203,7 +203,7 @@ async fn seed(args: &Args, n: u64) -> Result<(), String> {
     const BATCH: u64 = 20_000;
     match &url {
         StoreUrl::Sqlite { path, .. } => {
-            let store = keypair_sqlite::SqliteStore::open(path)
+            let store = keypair_sqlite::Sqlite::open(path)
                 .await
                 .map_err(|e| e.to_string())?;
             let mut i = 0;

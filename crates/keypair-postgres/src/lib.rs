@@ -19,7 +19,7 @@
 //! error on the wire), never a hang: connecting, waiting for a pooled connection and each
 //! attempt are all bounded.
 //!
-//! **Fleets.** [`PostgresStore::admission`] gives the legacy-nonce ledger and the rate
+//! **Fleets.** [`Postgres::admission`] gives the legacy-nonce ledger and the rate
 //! counter on the same database, so several servers refuse each other's replays and share
 //! one rate limit ([`admission`]).
 //!
@@ -39,7 +39,7 @@ use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures::TryStreamExt;
 use keypair_core::StoreError;
-use keypair_sql::{Dialect, Executor, Op, Out, Row, Tx, Value};
+use keypair_sql::{Dialect, Executor, Operation, Row, SqlStore, Tx, Value};
 use rand_core::{OsRng, RngCore};
 use std::error::Error as StdError;
 use std::time::Duration;
@@ -79,10 +79,10 @@ pub enum ConnectError {
     },
 }
 
-/// Options for [`PostgresStore::connect_with`].
+/// Options for [`Postgres::connect_with`].
 #[derive(Clone, Debug)]
 pub struct PostgresOptions {
-    /// Most pooled connections (16). [`PostgresStore::admission`] opens a second pool
+    /// Most pooled connections (16). [`Postgres::admission`] opens a second pool
     /// of the same size for its rate counters.
     pub max_connections: usize,
     /// Longest wait to open one connection, when the URL sets no `connect_timeout` (5 s).
@@ -126,23 +126,30 @@ fn pool(config: tokio_postgres::Config, options: &PostgresOptions) -> Result<Poo
         .map_err(|e| ConnectError::Connect(e.to_string()))
 }
 
-/// A PostgreSQL-backed store. Cheap to clone; clones share the pool.
+/// The PostgreSQL store: the shared SQL of `keypair-sql` over [`Postgres`]. Cheap to
+/// clone; clones share the pool. Open one with [`Postgres::connect`].
+pub type PostgresStore = SqlStore<Postgres>;
+
+/// The PostgreSQL executor: the pool, and how an operation is run and retried.
 #[derive(Clone)]
-pub struct PostgresStore {
+pub struct Postgres {
     pool: Pool,
     config: tokio_postgres::Config,
     options: PostgresOptions,
 }
 
-impl PostgresStore {
+impl Postgres {
     /// Connects to `url` (`postgres://user:pass@host:port/db`, or with `?host=/socket/dir`)
     /// and brings the schema up to date.
-    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+    pub async fn connect(url: &str) -> Result<PostgresStore, ConnectError> {
         Self::connect_with(url, PostgresOptions::default()).await
     }
 
     /// Connects with options.
-    pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, ConnectError> {
+    pub async fn connect_with(
+        url: &str,
+        options: PostgresOptions,
+    ) -> Result<PostgresStore, ConnectError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(ConnectError::NoTokioRuntime);
         }
@@ -152,7 +159,7 @@ impl PostgresStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
-        let store = PostgresStore {
+        let store = Postgres {
             pool: pool(config.clone(), &options)?,
             config,
             options,
@@ -163,7 +170,7 @@ impl PostgresStore {
             .await
             .map_err(|e| ConnectError::Connect(e.to_string()))?;
         schema::migrate(&mut client).await?;
-        Ok(store)
+        Ok(SqlStore::new(store))
     }
 
     /// The legacy-nonce ledger and rate counter on this database, for a fleet of
@@ -173,7 +180,7 @@ impl PostgresStore {
     }
 
     /// Runs the operation to its end within the operation timeout.
-    async fn run(&self, op: &Op) -> Result<Out, StoreError> {
+    async fn run<O: Operation>(&self, op: &O) -> Result<O::Output, StoreError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(StoreError::backend(ConnectError::NoTokioRuntime));
         }
@@ -184,7 +191,7 @@ impl PostgresStore {
     }
 
     /// Attempts until the operation commits or fails for a reason a retry cannot fix.
-    async fn attempts(&self, op: &Op) -> Result<Out, StoreError> {
+    async fn attempts<O: Operation>(&self, op: &O) -> Result<O::Output, StoreError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -195,11 +202,11 @@ impl PostgresStore {
         }
     }
 
-    async fn attempt(&self, op: &Op) -> Result<Out, StoreError> {
+    async fn attempt<O: Operation>(&self, op: &O) -> Result<O::Output, StoreError> {
         let mut client = self.pool.get().await.map_err(StoreError::backend)?;
         // Reads run on one snapshot (REPEATABLE READ READ ONLY): count and page agree,
         // and they take none of SERIALIZABLE's predicate locks, which only writes need.
-        let isolation = if op.is_read_only() {
+        let isolation = if O::READ_ONLY {
             IsolationLevel::RepeatableRead
         } else {
             IsolationLevel::Serializable
@@ -207,11 +214,11 @@ impl PostgresStore {
         let tx = client
             .build_transaction()
             .isolation_level(isolation)
-            .read_only(op.is_read_only())
+            .read_only(O::READ_ONLY)
             .start()
             .await
             .map_err(StoreError::backend)?;
-        let out = keypair_sql::apply(&mut PgTx { tx: &tx }, op).await;
+        let out = op.run(&mut PgTx { tx: &tx }).await;
         match out {
             Ok(out) => {
                 tx.commit().await.map_err(StoreError::backend)?;
@@ -228,13 +235,11 @@ impl PostgresStore {
 }
 
 #[async_trait]
-impl Executor for PostgresStore {
-    async fn execute(&self, op: Op) -> Result<Out, StoreError> {
+impl Executor for Postgres {
+    async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, StoreError> {
         self.run(&op).await
     }
 }
-
-keypair_sql::impl_key_pair_store!(PostgresStore);
 
 /// Whether the error is a transient conflict with a concurrent transaction.
 fn is_retryable(e: &StoreError) -> bool {

@@ -202,3 +202,22 @@ fn remove_stale_dirs() {
         }
     }
 }
+
+/// A new empty database on the test server, and its URL; `None` (after saying why) when
+/// there is no server, as [`url_or_skip`]. For tests that need a schema of their own.
+pub async fn fresh_database(test: &str) -> Option<String> {
+    use keypair_core::IdGenerator;
+    let url = url_or_skip(test)?;
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test server");
+    tokio::spawn(conn);
+    let id = keypair_core::RandomIds.next_id(keypair_core::Product::Cvm);
+    let name = format!("kp_{}", &id.as_str()["skey-".len()..]);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a database on the test server");
+    let (base, _) = url.rsplit_once('/').expect("the test URL names a database");
+    Some(format!("{base}/{name}"))
+}

@@ -1,29 +1,16 @@
 //! The fleet-wide admission ports on a real PostgreSQL: several servers (each its own
 //! store and pools) sharing one database share one nonce ledger and one rate count.
 
-use keypair_core::{
-    AccountId, Action, IdGenerator, NonceLedger, NonceVerdict, Product, RateCounter, RateKey,
-};
-use keypair_postgres::{test_server, PgAdmission, PostgresStore};
+use keypair_core::{AccountId, Action, NonceLedger, NonceVerdict, Product, RateCounter, RateKey};
+use keypair_postgres::{test_server, PgAdmission, Postgres};
 use std::sync::Arc;
 
 /// Three "servers" on one fresh database, each with its own pools.
 async fn fleet(test: &str) -> Option<Vec<Arc<PgAdmission>>> {
-    let url = test_server::url_or_skip(test)?;
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    let name = format!("kp_{}", suffix());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let (base, _) = url.rsplit_once('/').expect("url has a database");
-    let url = format!("{base}/{name}");
+    let url = test_server::fresh_database(test).await?;
     let mut servers = Vec::new();
     for _ in 0..3 {
-        let store = PostgresStore::connect(&url).await.expect("connect");
+        let store = Postgres::connect(&url).await.expect("connect");
         servers.push(Arc::new(store.admission().expect("admission pools")));
     }
     Some(servers)
@@ -103,9 +90,4 @@ async fn a_rate_holds_across_servers() {
         late += usize::from(servers[0].admit(&key, 10, t0 + 500).await.unwrap());
     }
     assert_eq!(late, 9, "one of the newest window's 10 was already taken");
-}
-
-/// A random suffix for a database name.
-fn suffix() -> String {
-    keypair_core::RandomIds.next_id(Product::Cvm).as_str()["skey-".len()..].to_owned()
 }

@@ -2,12 +2,12 @@
 //! throwaway cluster, or `KEYPAIR_TEST_POSTGRES_URL`).
 
 use keypair_core::testkit::Store;
-use keypair_postgres::{test_server, PostgresStore};
+use keypair_postgres::{test_server, Postgres};
 use std::sync::Arc;
 
 async fn store() -> Option<Store> {
     let url = test_server::url_or_skip("keypair-postgres conformance")?;
-    let store = PostgresStore::connect(&url)
+    let store = Postgres::connect(&url)
         .await
         .expect("connect to the test server");
     Some(Arc::new(store))

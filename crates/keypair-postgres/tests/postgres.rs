@@ -1,25 +1,11 @@
 //! PostgreSQL-specific promises: several servers (pools) starting at once on one fresh
 //! database and racing on one name, and refusal of a newer schema.
 
-use keypair_core::{KeyPairStore, Product};
-use keypair_postgres::{test_server, ConnectError, PostgresStore, SCHEMA_VERSION};
+use keypair_core::KeyPairStore;
+use keypair_postgres::{test_server, ConnectError, Postgres, SCHEMA_VERSION};
 use std::sync::Arc;
 
-/// A new empty database on the test server, and its URL.
-async fn fresh_database(test: &str) -> Option<String> {
-    let url = test_server::url_or_skip(test)?;
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    let name = format!("kp_{}", suffix());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let (base, _) = url.rsplit_once('/').expect("url has a database");
-    Some(format!("{base}/{name}"))
-}
+use test_server::fresh_database;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn several_servers_on_one_database_admit_one_name() {
@@ -29,7 +15,7 @@ async fn several_servers_on_one_database_admit_one_name() {
     // Four servers start at once on an empty database: the migrations race too.
     let connects = (0..4).map(|_| {
         let url = url.clone();
-        tokio::spawn(async move { PostgresStore::connect(&url).await })
+        tokio::spawn(async move { Postgres::connect(&url).await })
     });
     let mut stores: Vec<Arc<dyn KeyPairStore>> = Vec::new();
     for c in connects {
@@ -45,7 +31,7 @@ async fn a_newer_schema_is_refused() {
     let Some(url) = fresh_database("a_newer_schema_is_refused").await else {
         return;
     };
-    drop(PostgresStore::connect(&url).await.expect("create schema"));
+    drop(Postgres::connect(&url).await.expect("create schema"));
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .expect("connect");
@@ -57,10 +43,7 @@ async fn a_newer_schema_is_refused() {
         )
         .await
         .expect("bump");
-    let err = PostgresStore::connect(&url)
-        .await
-        .err()
-        .expect("must refuse");
+    let err = Postgres::connect(&url).await.err().expect("must refuse");
     assert!(
         matches!(err, ConnectError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
         "{err}"
@@ -69,23 +52,18 @@ async fn a_newer_schema_is_refused() {
 
 #[tokio::test]
 async fn a_bad_url_is_reported() {
-    let err = PostgresStore::connect("postgres://user@host:notaport/db")
+    let err = Postgres::connect("postgres://user@host:notaport/db")
         .await
         .err()
         .expect("must fail");
     assert!(matches!(err, ConnectError::Url(_)), "{err}");
 }
 
-fn suffix() -> String {
-    use keypair_core::IdGenerator;
-    keypair_core::RandomIds.next_id(Product::Cvm).as_str()["skey-".len()..].to_owned()
-}
-
 /// Outside a tokio runtime the store says it needs one, before touching the network.
 #[test]
 fn outside_tokio_the_store_says_it_needs_tokio() {
     let result =
-        futures::executor::block_on(PostgresStore::connect("postgres://nobody@127.0.0.1:1/none"));
+        futures::executor::block_on(Postgres::connect("postgres://nobody@127.0.0.1:1/none"));
     assert!(matches!(result, Err(ConnectError::NoTokioRuntime)));
     let message = result.err().unwrap().to_string();
     assert!(message.contains("needs a tokio runtime"), "{message}");

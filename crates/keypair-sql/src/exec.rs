@@ -1,300 +1,355 @@
-//! Operations as data, so an adapter runs any of them the same way (one transaction,
-//! retried whole where the database asks), and the `KeyPairStore` implementation that
-//! turns port calls into operations, written once for every adapter.
+//! Operations as typed values, so an adapter runs any of them the same way (one
+//! transaction, retried whole where the database asks), and [`SqlStore`], the
+//! `KeyPairStore` over any adapter's [`Executor`], written once.
+//!
+//! Each `KeyPairStore` call becomes one [`Operation`] whose `Output` is what the call
+//! returns, so nothing downstream has to guess which result came back.
 
 use crate::ops;
 use crate::tx::Tx;
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use keypair_core::{
-    AccountId, Association, Change, InstanceId, KeyId, KeyPair, Page, Query, RepeatedBinding,
-    Scope, StoreError,
+    AccountId, Association, Change, InstanceId, KeyId, KeyPair, KeyPairStore, LoadReport, Page,
+    Query, RepeatedBinding, Scope, StoreError, Unbind,
 };
+use std::ops::Deref;
 
-/// One `KeyPairStore` call.
-#[derive(Clone, Debug)]
-#[allow(missing_docs)]
-pub enum Op {
-    Insert(KeyPair, u32),
-    Get(Scope, Vec<KeyId>),
-    Query(Scope, Query),
-    Update(Scope, KeyId, Change),
-    Delete(Scope, Vec<KeyId>),
-    Associate(Scope, Vec<KeyId>, Vec<Association>, RepeatedBinding),
-    Disassociate(
-        Scope,
-        Vec<KeyId>,
-        Vec<InstanceId>,
-        RepeatedBinding,
-        Option<String>,
-    ),
-    Purge(Option<AccountId>),
-    Scan(Option<KeyId>, usize),
-    /// A bulk load: `true` for the checked path, `false` for the fast path.
-    Load(Vec<KeyPair>, bool),
-    CountAll,
-}
-
-impl Op {
-    /// Whether the operation only reads (and may run in a read-only transaction).
-    pub fn is_read_only(&self) -> bool {
-        matches!(
-            self,
-            Op::Get(..) | Op::Query(..) | Op::Scan(..) | Op::CountAll
-        )
-    }
-
+/// One store operation: what it runs inside a transaction, and whether it only reads.
+pub trait Operation: Send + Sync + 'static {
+    /// What the operation returns.
+    type Output: Send + 'static;
+    /// Whether it only reads (and may run in a read-only snapshot).
+    const READ_ONLY: bool;
     /// A short name for logs and metrics.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::Insert(..) => "insert",
-            Op::Get(..) => "get",
-            Op::Query(..) => "query",
-            Op::Update(..) => "update",
-            Op::Delete(..) => "delete",
-            Op::Associate(..) => "associate",
-            Op::Disassociate(..) => "disassociate",
-            Op::Purge(..) => "purge",
-            Op::Scan(..) => "scan",
-            Op::Load(..) => "load",
-            Op::CountAll => "count_all",
-        }
-    }
+    const NAME: &'static str;
+    /// Runs the operation inside `tx`. An adapter may run it again, in a new
+    /// transaction, when the database aborted the last one for a conflict.
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<Self::Output, StoreError>>;
 }
 
-/// What an operation returns.
-#[derive(Debug)]
-#[allow(missing_docs)]
-pub enum Out {
-    Done,
-    Count(u64),
-    Loaded(keypair_core::LoadReport),
-    KeyPairs(Vec<KeyPair>),
-    Page(Page),
-}
-
-/// Runs `op` inside `tx`. On error the caller rolls the transaction back.
-pub async fn apply(tx: &mut dyn Tx, op: &Op) -> Result<Out, StoreError> {
-    Ok(match op {
-        Op::Insert(kp, quota) => ops::insert(tx, kp, *quota).await.map(|()| Out::Done)?,
-        Op::Get(scope, ids) => Out::KeyPairs(ops::get(tx, scope, ids).await?),
-        Op::Query(scope, q) => Out::Page(ops::query(tx, scope, q).await?),
-        Op::Update(scope, id, change) => ops::update(tx, scope, id, change)
-            .await
-            .map(|()| Out::Done)?,
-        Op::Delete(scope, ids) => ops::delete(tx, scope, ids).await.map(|()| Out::Done)?,
-        Op::Associate(scope, keys, bindings, r) => ops::associate(tx, scope, keys, bindings, *r)
-            .await
-            .map(|()| Out::Done)?,
-        Op::Purge(account) => Out::Count(ops::purge(tx, account.as_ref()).await?),
-        Op::Scan(after, limit) => Out::KeyPairs(ops::scan(tx, after.as_ref(), *limit).await?),
-        Op::Load(batch, false) => Out::Loaded(ops::load_fast(tx, batch).await?),
-        Op::Load(batch, true) => Out::Loaded(ops::load_checked(tx, batch).await?),
-        Op::CountAll => Out::Count(ops::count_all(tx).await?),
-        Op::Disassociate(scope, keys, insts, r, user) => {
-            let unbind = keypair_core::Unbind {
-                instances: insts,
-                repeated: *r,
-                username: user.as_deref(),
-            };
-            ops::disassociate(tx, scope, keys, &unbind)
-                .await
-                .map(|()| Out::Done)?
-        }
-    })
-}
-
-/// An adapter: runs one operation atomically (typically `apply` in a transaction).
+/// An adapter: runs one operation atomically (typically [`Operation::run`] inside one
+/// transaction of its driver).
 #[async_trait]
-pub trait Executor: Send + Sync {
-    /// Runs `op` in one transaction.
-    async fn execute(&self, op: Op) -> Result<Out, StoreError>;
+pub trait Executor: Send + Sync + 'static {
+    /// Runs `op` in one transaction and returns its output.
+    async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, StoreError>;
 
     /// Readiness (`KeyPairStore::ready`): by default a one-row query.
     async fn ready(&self) -> Result<(), StoreError> {
-        let probe = Scope::new(
+        let scope = Scope::new(
             AccountId::parse("readiness-probe").map_err(StoreError::backend)?,
             keypair_core::Product::Cvm,
         );
-        let one = Query::new(Vec::new(), 0, 1).map_err(StoreError::backend)?;
-        self.execute(Op::Query(probe, one)).await.map(drop)
+        let query = Query::new(Vec::new(), 0, 1).map_err(StoreError::backend)?;
+        self.execute(Describe { scope, query }).await.map(drop)
     }
 }
 
-/// Unwraps the expected output variant.
-pub fn expect_done(out: Out) -> Result<(), StoreError> {
-    match out {
-        Out::Done => Ok(()),
-        other => Err(mismatch(&other)),
+/// Creates a key pair ([`ops::insert`]).
+pub struct Insert {
+    /// The key pair.
+    pub key_pair: KeyPair,
+    /// The scope's quota.
+    pub quota: u32,
+}
+
+impl Operation for Insert {
+    type Output = ();
+    const READ_ONLY: bool = false;
+    const NAME: &'static str = "insert";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(ops::insert(tx, &self.key_pair, self.quota))
     }
 }
 
-/// Unwraps the expected output variant.
-pub fn expect_key_pairs(out: Out) -> Result<Vec<KeyPair>, StoreError> {
-    match out {
-        Out::KeyPairs(v) => Ok(v),
-        other => Err(mismatch(&other)),
+/// Key pairs by id ([`ops::get`]).
+pub struct Get {
+    /// The scope.
+    pub scope: Scope,
+    /// The ids.
+    pub ids: Vec<KeyId>,
+}
+
+impl Operation for Get {
+    type Output = Vec<KeyPair>;
+    const READ_ONLY: bool = true;
+    const NAME: &'static str = "get";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<Vec<KeyPair>, StoreError>> {
+        Box::pin(ops::get(tx, &self.scope, &self.ids))
     }
 }
 
-/// Unwraps the expected output variant.
-pub fn expect_page(out: Out) -> Result<Page, StoreError> {
-    match out {
-        Out::Page(p) => Ok(p),
-        other => Err(mismatch(&other)),
+/// A describe page ([`ops::query`]).
+pub struct Describe {
+    /// The scope.
+    pub scope: Scope,
+    /// The query.
+    pub query: Query,
+}
+
+impl Operation for Describe {
+    type Output = Page;
+    const READ_ONLY: bool = true;
+    const NAME: &'static str = "query";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<Page, StoreError>> {
+        Box::pin(ops::query(tx, &self.scope, &self.query))
     }
 }
 
-/// The report a bulk load returned.
-pub fn expect_loaded(out: Out) -> Result<keypair_core::LoadReport, StoreError> {
-    match out {
-        Out::Loaded(r) => Ok(r),
-        other => Err(mismatch(&other)),
+/// Renames or re-describes ([`ops::update`]).
+pub struct Update {
+    /// The scope.
+    pub scope: Scope,
+    /// The key pair.
+    pub id: KeyId,
+    /// The change.
+    pub change: Change,
+}
+
+impl Operation for Update {
+    type Output = ();
+    const READ_ONLY: bool = false;
+    const NAME: &'static str = "update";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(ops::update(tx, &self.scope, &self.id, &self.change))
     }
 }
 
-/// The count an operation returned.
-pub fn expect_count(out: Out) -> Result<u64, StoreError> {
-    match out {
-        Out::Count(n) => Ok(n),
-        other => Err(mismatch(&other)),
+/// Deletes key pairs ([`ops::delete`]).
+pub struct Delete {
+    /// The scope.
+    pub scope: Scope,
+    /// The ids.
+    pub ids: Vec<KeyId>,
+}
+
+impl Operation for Delete {
+    type Output = ();
+    const READ_ONLY: bool = false;
+    const NAME: &'static str = "delete";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(ops::delete(tx, &self.scope, &self.ids))
     }
 }
 
-fn mismatch(out: &Out) -> StoreError {
-    StoreError::backend(format!("operation returned an unexpected result: {out:?}"))
+/// Binds key pairs to instances ([`ops::associate`]).
+pub struct Associate {
+    /// The scope.
+    pub scope: Scope,
+    /// The key pairs.
+    pub keys: Vec<KeyId>,
+    /// The instances, with their usernames.
+    pub instances: Vec<Association>,
+    /// What a binding that already exists means.
+    pub repeated: RepeatedBinding,
 }
 
-/// Implements `keypair_core::KeyPairStore` for a type that implements [`Executor`].
-#[macro_export]
-macro_rules! impl_key_pair_store {
-    ($store:ty) => {
-        #[::async_trait::async_trait]
-        impl ::keypair_core::KeyPairStore for $store {
-            async fn insert(
-                &self,
-                kp: ::keypair_core::KeyPair,
-                quota: u32,
-            ) -> Result<(), ::keypair_core::StoreError> {
-                $crate::expect_done(
-                    $crate::Executor::execute(self, $crate::Op::Insert(kp, quota)).await?,
-                )
-            }
-            async fn get(
-                &self,
-                scope: &::keypair_core::Scope,
-                ids: &[::keypair_core::KeyId],
-            ) -> Result<Vec<::keypair_core::KeyPair>, ::keypair_core::StoreError> {
-                $crate::expect_key_pairs(
-                    $crate::Executor::execute(self, $crate::Op::Get(scope.clone(), ids.to_vec()))
-                        .await?,
-                )
-            }
-            async fn query(
-                &self,
-                scope: &::keypair_core::Scope,
-                query: &::keypair_core::Query,
-            ) -> Result<::keypair_core::Page, ::keypair_core::StoreError> {
-                $crate::expect_page(
-                    $crate::Executor::execute(
-                        self,
-                        $crate::Op::Query(scope.clone(), query.clone()),
-                    )
-                    .await?,
-                )
-            }
-            async fn update(
-                &self,
-                scope: &::keypair_core::Scope,
-                id: &::keypair_core::KeyId,
-                change: &::keypair_core::Change,
-            ) -> Result<(), ::keypair_core::StoreError> {
-                $crate::expect_done(
-                    $crate::Executor::execute(
-                        self,
-                        $crate::Op::Update(scope.clone(), id.clone(), change.clone()),
-                    )
-                    .await?,
-                )
-            }
-            async fn delete(
-                &self,
-                scope: &::keypair_core::Scope,
-                ids: &[::keypair_core::KeyId],
-            ) -> Result<(), ::keypair_core::StoreError> {
-                $crate::expect_done(
-                    $crate::Executor::execute(
-                        self,
-                        $crate::Op::Delete(scope.clone(), ids.to_vec()),
-                    )
-                    .await?,
-                )
-            }
-            async fn associate(
-                &self,
-                scope: &::keypair_core::Scope,
-                keys: &[::keypair_core::KeyId],
-                instances: &[::keypair_core::Association],
-                repeated: ::keypair_core::RepeatedBinding,
-            ) -> Result<(), ::keypair_core::StoreError> {
-                let op = $crate::Op::Associate(
-                    scope.clone(),
-                    keys.to_vec(),
-                    instances.to_vec(),
-                    repeated,
-                );
-                $crate::expect_done($crate::Executor::execute(self, op).await?)
-            }
-            async fn scan(
-                &self,
-                after: Option<&::keypair_core::KeyId>,
-                limit: usize,
-            ) -> Result<Vec<::keypair_core::KeyPair>, ::keypair_core::StoreError> {
-                let op = $crate::Op::Scan(after.cloned(), limit);
-                $crate::expect_key_pairs($crate::Executor::execute(self, op).await?)
-            }
-            async fn load(
-                &self,
-                batch: &[::keypair_core::KeyPair],
-            ) -> Result<::keypair_core::LoadReport, ::keypair_core::StoreError> {
-                // The fast path first; the checked path when some record is already there.
-                let fast =
-                    $crate::Executor::execute(self, $crate::Op::Load(batch.to_vec(), false)).await;
-                match fast {
-                    Err(e) if $crate::needs_checked_load(&e) => {
-                        let op = $crate::Op::Load(batch.to_vec(), true);
-                        $crate::expect_loaded($crate::Executor::execute(self, op).await?)
-                    }
-                    other => $crate::expect_loaded(other?),
-                }
-            }
-            async fn count_all(&self) -> Result<u64, ::keypair_core::StoreError> {
-                $crate::expect_count($crate::Executor::execute(self, $crate::Op::CountAll).await?)
-            }
-            async fn ready(&self) -> Result<(), ::keypair_core::StoreError> {
-                $crate::Executor::ready(self).await
-            }
-            async fn purge(
-                &self,
-                account: Option<&::keypair_core::AccountId>,
-            ) -> Result<u64, ::keypair_core::StoreError> {
-                let op = $crate::Op::Purge(account.cloned());
-                $crate::expect_count($crate::Executor::execute(self, op).await?)
-            }
-            async fn disassociate(
-                &self,
-                scope: &::keypair_core::Scope,
-                keys: &[::keypair_core::KeyId],
-                unbind: &::keypair_core::Unbind<'_>,
-            ) -> Result<(), ::keypair_core::StoreError> {
-                let op = $crate::Op::Disassociate(
-                    scope.clone(),
-                    keys.to_vec(),
-                    unbind.instances.to_vec(),
-                    unbind.repeated,
-                    unbind.username.map(str::to_owned),
-                );
-                $crate::expect_done($crate::Executor::execute(self, op).await?)
-            }
+impl Operation for Associate {
+    type Output = ();
+    const READ_ONLY: bool = false;
+    const NAME: &'static str = "associate";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (scope, keys, instances) = (&self.scope, &self.keys, &self.instances);
+        Box::pin(ops::associate(tx, scope, keys, instances, self.repeated))
+    }
+}
+
+/// Unbinds key pairs from instances ([`ops::disassociate`]); the owned form of
+/// [`Unbind`].
+pub struct Disassociate {
+    /// The scope.
+    pub scope: Scope,
+    /// The key pairs.
+    pub keys: Vec<KeyId>,
+    /// The instances.
+    pub instances: Vec<InstanceId>,
+    /// What a binding that does not exist means.
+    pub repeated: RepeatedBinding,
+    /// The username the bindings must have been made for, if any.
+    pub username: Option<String>,
+}
+
+impl Operation for Disassociate {
+    type Output = ();
+    const READ_ONLY: bool = false;
+    const NAME: &'static str = "disassociate";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let unbind = Unbind {
+                instances: &self.instances,
+                repeated: self.repeated,
+                username: self.username.as_deref(),
+            };
+            ops::disassociate(tx, &self.scope, &self.keys, &unbind).await
+        })
+    }
+}
+
+/// Deletes every key pair of one account, or of all ([`ops::purge`]).
+pub struct Purge(pub Option<AccountId>);
+
+impl Operation for Purge {
+    type Output = u64;
+    const READ_ONLY: bool = false;
+    const NAME: &'static str = "purge";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(ops::purge(tx, self.0.as_ref()))
+    }
+}
+
+/// Key pairs of every scope after a key id ([`ops::scan`]).
+pub struct Scan {
+    /// Where the last batch ended.
+    pub after: Option<KeyId>,
+    /// Most key pairs.
+    pub limit: usize,
+}
+
+impl Operation for Scan {
+    type Output = Vec<KeyPair>;
+    const READ_ONLY: bool = true;
+    const NAME: &'static str = "scan";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<Vec<KeyPair>, StoreError>> {
+        Box::pin(ops::scan(tx, self.after.as_ref(), self.limit))
+    }
+}
+
+/// A bulk load: the fast path when `checked` is false ([`ops::load_fast`]), the checked
+/// one ([`ops::load_checked`]) when some record may already be there.
+pub struct Load {
+    /// The records.
+    pub batch: Vec<KeyPair>,
+    /// Which path.
+    pub checked: bool,
+}
+
+impl Operation for Load {
+    type Output = LoadReport;
+    const READ_ONLY: bool = false;
+    const NAME: &'static str = "load";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<LoadReport, StoreError>> {
+        if self.checked {
+            Box::pin(ops::load_checked(tx, &self.batch))
+        } else {
+            Box::pin(ops::load_fast(tx, &self.batch))
         }
-    };
+    }
+}
+
+/// Key pairs in every scope ([`ops::count_all`]).
+pub struct CountAll;
+
+impl Operation for CountAll {
+    type Output = u64;
+    const READ_ONLY: bool = true;
+    const NAME: &'static str = "count_all";
+    fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(ops::count_all(tx))
+    }
+}
+
+/// The `KeyPairStore` over an adapter's [`Executor`]: every call one [`Operation`].
+/// Derefs to the executor for the adapter's own methods (bulk loads, maintenance).
+/// Cloning clones the executor (the adapters' executors share their connections).
+#[derive(Clone)]
+pub struct SqlStore<E> {
+    executor: E,
+}
+
+impl<E: Executor> SqlStore<E> {
+    /// The store over `executor`.
+    pub fn new(executor: E) -> Self {
+        SqlStore { executor }
+    }
+
+    /// The adapter underneath.
+    pub fn executor(&self) -> &E {
+        &self.executor
+    }
+}
+
+impl<E> Deref for SqlStore<E> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        &self.executor
+    }
+}
+
+#[async_trait]
+impl<E: Executor> KeyPairStore for SqlStore<E> {
+    async fn insert(&self, key_pair: KeyPair, quota: u32) -> Result<(), StoreError> {
+        self.executor.execute(Insert { key_pair, quota }).await
+    }
+    async fn get(&self, scope: &Scope, ids: &[KeyId]) -> Result<Vec<KeyPair>, StoreError> {
+        let (scope, ids) = (scope.clone(), ids.to_vec());
+        self.executor.execute(Get { scope, ids }).await
+    }
+    async fn query(&self, scope: &Scope, query: &Query) -> Result<Page, StoreError> {
+        let (scope, query) = (scope.clone(), query.clone());
+        self.executor.execute(Describe { scope, query }).await
+    }
+    async fn update(&self, scope: &Scope, id: &KeyId, change: &Change) -> Result<(), StoreError> {
+        let (scope, id, change) = (scope.clone(), id.clone(), change.clone());
+        self.executor.execute(Update { scope, id, change }).await
+    }
+    async fn delete(&self, scope: &Scope, ids: &[KeyId]) -> Result<(), StoreError> {
+        let (scope, ids) = (scope.clone(), ids.to_vec());
+        self.executor.execute(Delete { scope, ids }).await
+    }
+    async fn associate(
+        &self,
+        scope: &Scope,
+        keys: &[KeyId],
+        instances: &[Association],
+        repeated: RepeatedBinding,
+    ) -> Result<(), StoreError> {
+        let (scope, keys, instances) = (scope.clone(), keys.to_vec(), instances.to_vec());
+        let op = Associate {
+            scope,
+            keys,
+            instances,
+            repeated,
+        };
+        self.executor.execute(op).await
+    }
+    async fn disassociate(
+        &self,
+        scope: &Scope,
+        keys: &[KeyId],
+        unbind: &Unbind<'_>,
+    ) -> Result<(), StoreError> {
+        let op = Disassociate {
+            scope: scope.clone(),
+            keys: keys.to_vec(),
+            instances: unbind.instances.to_vec(),
+            repeated: unbind.repeated,
+            username: unbind.username.map(str::to_owned),
+        };
+        self.executor.execute(op).await
+    }
+    async fn scan(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<KeyPair>, StoreError> {
+        let after = after.cloned();
+        self.executor.execute(Scan { after, limit }).await
+    }
+    async fn load(&self, batch: &[KeyPair]) -> Result<LoadReport, StoreError> {
+        // The fast path first; the checked path when some record is already there.
+        let load = |checked| Load {
+            batch: batch.to_vec(),
+            checked,
+        };
+        match self.executor.execute(load(false)).await {
+            Err(e) if ops::needs_checked_load(&e) => self.executor.execute(load(true)).await,
+            other => other,
+        }
+    }
+    async fn count_all(&self) -> Result<u64, StoreError> {
+        self.executor.execute(CountAll).await
+    }
+    async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError> {
+        self.executor.execute(Purge(account.cloned())).await
+    }
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.executor.ready().await
+    }
 }

@@ -17,8 +17,8 @@ mod ops;
 mod tx;
 
 pub use exec::{
-    apply, expect_count, expect_done, expect_key_pairs, expect_loaded, expect_page, Executor, Op,
-    Out,
+    Associate, CountAll, Delete, Describe, Disassociate, Executor, Get, Insert, Load, Operation,
+    Purge, Scan, SqlStore, Update,
 };
 pub use ops::{
     associate, count_all, delete, disassociate, get, insert, load_checked, load_fast,

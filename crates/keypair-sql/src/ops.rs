@@ -9,8 +9,44 @@ use keypair_core::{
 };
 use std::collections::HashMap;
 
-const COLUMNS: &str = "k.key_id, k.account, k.product, k.name, k.project_id, k.description, \
-                       k.public_key, k.fingerprint, k.key_bits, k.created_ms";
+/// The columns of `key_pairs`, in the order [`key_pair_row`] writes them and
+/// [`assemble`] reads them: the one place they are listed.
+const KEY_PAIR_COLUMNS: [&str; 10] = [
+    "key_id",
+    "account",
+    "product",
+    "name",
+    "project_id",
+    "description",
+    "public_key",
+    "fingerprint",
+    "key_bits",
+    "created_ms",
+];
+
+/// `k.key_id, k.account, …`: the select list of a key pair row.
+static COLUMNS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| KEY_PAIR_COLUMNS.map(|c| format!("k.{c}")).join(", "));
+
+/// `key_pairs (key_id, account, …)`: the target of a key pair row insert.
+static KEY_PAIR_TARGET: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("key_pairs ({})", KEY_PAIR_COLUMNS.join(", ")));
+
+/// A key pair's `key_pairs` row, in [`KEY_PAIR_COLUMNS`] order.
+fn key_pair_row(kp: &KeyPair) -> Result<Vec<Value>, StoreError> {
+    Ok(vec![
+        kp.id.as_str().into(),
+        kp.account.as_str().into(),
+        kp.product().as_str().into(),
+        kp.name.as_str().into(),
+        project_value(kp.project)?,
+        kp.description.as_str().into(),
+        kp.public_key.as_openssh().into(),
+        kp.public_key.fingerprint().as_str().into(),
+        Value::Int(kp.public_key.bits() as i64),
+        kp.created_at.as_millis().into(),
+    ])
+}
 const ORDER: &str = "ORDER BY k.created_ms DESC, k.key_id ASC";
 
 /// Parameters of one statement, numbered as they are bound.
@@ -143,24 +179,7 @@ pub async fn insert(tx: &mut dyn Tx, kp: &KeyPair, quota: u32) -> Result<(), Sto
     if scope_count(tx, &kp.scope()).await? >= i64::from(quota) {
         return Err(StoreError::QuotaExceeded { limit: quota });
     }
-    tx.execute(
-        "INSERT INTO key_pairs (key_id, account, product, name, project_id, description, \
-         public_key, fingerprint, key_bits, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            id.into(),
-            account.into(),
-            product.into(),
-            kp.name.as_str().into(),
-            project_value(kp.project)?,
-            kp.description.as_str().into(),
-            kp.public_key.as_openssh().into(),
-            fingerprint.as_str().into(),
-            Value::Int(kp.public_key.bits() as i64),
-            kp.created_at.as_millis().into(),
-        ],
-    )
-    .await?;
+    insert_rows(tx, &KEY_PAIR_TARGET, vec![key_pair_row(kp)?], "").await?;
     for (position, tag) in kp.tags.as_slice().iter().enumerate() {
         tx.execute(
             "INSERT INTO key_pair_tags (key_id, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)",
@@ -219,8 +238,9 @@ pub async fn get(
         return Ok(Vec::new());
     }
     let mut p = Params::default();
+    let columns = COLUMNS.as_str();
     let sql = format!(
-        "SELECT {COLUMNS} FROM key_pairs k WHERE {} AND k.key_id IN ({}) {ORDER}",
+        "SELECT {columns} FROM key_pairs k WHERE {} AND k.key_id IN ({}) {ORDER}",
         p.scope(scope),
         p.list(ids_of(ids))
     );
@@ -245,8 +265,9 @@ pub async fn query(tx: &mut dyn Tx, scope: &Scope, q: &Query) -> Result<Page, St
     };
     let limit = p.bind(i64::from(q.limit()));
     let offset = p.bind(i64::try_from(q.offset()).unwrap_or(i64::MAX));
+    let columns = COLUMNS.as_str();
     let sql = format!(
-        "SELECT {COLUMNS} FROM key_pairs k WHERE {condition} {ORDER} LIMIT {limit} OFFSET {offset}"
+        "SELECT {columns} FROM key_pairs k WHERE {condition} {ORDER} LIMIT {limit} OFFSET {offset}"
     );
     let rows = tx.query(&sql, &p.0).await?;
     Ok(Page {
@@ -618,8 +639,9 @@ pub async fn scan(
     let mut p = Params::default();
     let from = p.bind(after.map_or("", KeyId::as_str));
     let lim = p.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let columns = COLUMNS.as_str();
     let sql = format!(
-        "SELECT {COLUMNS} FROM key_pairs k WHERE k.key_id > {from} ORDER BY k.key_id LIMIT {lim}"
+        "SELECT {columns} FROM key_pairs k WHERE k.key_id > {from} ORDER BY k.key_id LIMIT {lim}"
     );
     let rows = tx.query(&sql, &p.0).await?;
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
@@ -733,7 +755,8 @@ async fn stored_by_id(
     for chunk in batch.chunks(BULK_ROWS) {
         let mut p = Params::default();
         let list = p.list(chunk.iter().map(|kp| kp.id.as_str()));
-        let sql = format!("SELECT {COLUMNS} FROM key_pairs k WHERE k.key_id IN ({list})");
+        let columns = COLUMNS.as_str();
+        let sql = format!("SELECT {columns} FROM key_pairs k WHERE k.key_id IN ({list})");
         let rows = tx.query(&sql, &p.0).await?;
         for kp in with_details(tx, rows).await? {
             stored.insert(kp.id.as_str().to_owned(), kp);
@@ -792,23 +815,9 @@ async fn insert_key_rows(
 ) -> Result<u64, StoreError> {
     let rows = write
         .iter()
-        .map(|kp| {
-            Ok(vec![
-                kp.id.as_str().into(),
-                kp.account.as_str().into(),
-                kp.product().as_str().into(),
-                kp.name.as_str().into(),
-                project_value(kp.project)?,
-                kp.description.as_str().into(),
-                kp.public_key.as_openssh().into(),
-                kp.public_key.fingerprint().as_str().into(),
-                Value::Int(kp.public_key.bits() as i64),
-                kp.created_at.as_millis().into(),
-            ])
-        })
+        .map(|kp| key_pair_row(kp))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let target = "key_pairs (key_id, account, product, name, project_id, description, public_key, fingerprint, key_bits, created_ms)";
-    insert_rows(tx, target, rows, suffix).await
+    insert_rows(tx, &KEY_PAIR_TARGET, rows, suffix).await
 }
 
 /// The tags, bindings and scope counts of key pairs whose rows were just inserted.

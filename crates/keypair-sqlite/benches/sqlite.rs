@@ -17,7 +17,7 @@ use keypair_core::{
     AccountId, Description, Filter, KeyId, KeyName, KeyPair, KeyPairStore, NameMatch, Product,
     ProjectId, Query, Scope, Tags, Timestamp,
 };
-use keypair_sqlite::SqliteStore;
+use keypair_sqlite::{Sqlite, SqliteStore};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -61,7 +61,7 @@ fn store_with(rt: &Runtime, accounts: u64) -> SqliteStore {
     let done = dir.join(format!("bench-{accounts}-accounts-v1.done"));
     if !done.exists() {
         let _ = std::fs::remove_file(&path);
-        let store = rt.block_on(SqliteStore::open(&path)).expect("open");
+        let store = rt.block_on(Sqlite::open(&path)).expect("open");
         eprintln!(
             "building {} ({} key pairs)…",
             path.display(),
@@ -82,7 +82,7 @@ fn store_with(rt: &Runtime, accounts: u64) -> SqliteStore {
         rt.block_on(store.optimize()).expect("analyze");
         std::fs::write(&done, b"").expect("marker");
     }
-    rt.block_on(SqliteStore::open(&path)).expect("open")
+    rt.block_on(Sqlite::open(&path)).expect("open")
 }
 
 fn lookups(c: &mut Criterion) {
@@ -182,7 +182,7 @@ fn deep_offsets(
 ) {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-deep-scope-v1.db");
     let _ = std::fs::remove_file(&path);
-    let store = rt.block_on(SqliteStore::open(&path)).expect("open");
+    let store = rt.block_on(Sqlite::open(&path)).expect("open");
     let scope = Scope::new(account(999_999), Product::Cvm);
     let batch: Vec<KeyPair> = (0..5000)
         .map(|i| {

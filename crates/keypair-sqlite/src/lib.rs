@@ -28,7 +28,7 @@ mod schema;
 use async_trait::async_trait;
 use futures_channel::oneshot;
 use keypair_core::{KeyPair, StoreError};
-use keypair_sql::{Dialect, Executor, Op, Out, Row, Tx, Value};
+use keypair_sql::{Dialect, Executor, Operation, Row, SqlStore, Tx, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::panic::AssertUnwindSafe;
@@ -90,7 +90,7 @@ pub enum Synchronous {
     Normal,
 }
 
-/// Options for [`SqliteStore::open_with`].
+/// Options for [`Sqlite::open_with`].
 #[derive(Clone, Debug)]
 pub struct SqliteOptions {
     /// Commit durability.
@@ -166,12 +166,14 @@ impl Pool {
 type Job = Box<dyn FnOnce(&Pool, &mut Option<Connection>) + Send>;
 
 /// A connection thread: runs jobs on its own connection until the store is dropped.
-fn connection_thread(pool: Arc<Pool>, jobs: Arc<Mutex<Receiver<Job>>>) {
+/// Serves jobs until the store is dropped, then hands its connection back to be closed
+/// in turn with the others ([`Threads`]'s `Drop`).
+fn connection_thread(pool: Arc<Pool>, jobs: Arc<Mutex<Receiver<Job>>>) -> Option<Connection> {
     let mut conn = None;
     loop {
         let job = match jobs.lock().unwrap_or_else(|p| p.into_inner()).recv() {
             Ok(job) => job,
-            Err(_) => return, // every sender is gone: the store was dropped
+            Err(_) => return conn, // every sender is gone: the store was dropped
         };
         // A panic inside a job must not take the thread with it; the job's caller sees
         // its reply channel closed. The connection may be mid-transaction, so drop it.
@@ -181,9 +183,14 @@ fn connection_thread(pool: Arc<Pool>, jobs: Arc<Mutex<Receiver<Job>>>) {
     }
 }
 
-/// A SQLite-backed store. Cheap to clone; clones share the connections.
+/// The SQLite store: the shared SQL of `keypair-sql` over [`Sqlite`]. Cheap to clone;
+/// clones share the connections. Open one with [`Sqlite::open`].
+pub type SqliteStore = SqlStore<Sqlite>;
+
+/// The SQLite executor: the connection threads and their queue. Its own methods (bulk
+/// inserts, maintenance) are reached through the store.
 #[derive(Clone)]
-pub struct SqliteStore {
+pub struct Sqlite {
     threads: Arc<Threads>,
     path: Arc<str>,
 }
@@ -191,7 +198,7 @@ pub struct SqliteStore {
 /// The store's connection threads and the queue that feeds them.
 struct Threads {
     jobs: Option<SyncSender<Job>>,
-    handles: Vec<std::thread::JoinHandle<()>>,
+    handles: Vec<std::thread::JoinHandle<Option<Connection>>>,
 }
 
 impl Drop for Threads {
@@ -199,18 +206,25 @@ impl Drop for Threads {
         // Closing the queue ends each thread after its current job.
         self.jobs = None;
         let me = std::thread::current().id();
+        let mut connections = Vec::new();
         for handle in self.handles.drain(..) {
             if handle.thread().id() != me {
-                let _ = handle.join();
+                connections.extend(handle.join().ok().flatten());
             }
+        }
+        // Closed one after another, here: the last close checkpoints the WAL into the
+        // database file only if no other connection is open at that moment, and threads
+        // closing their connections at once could each see another still open.
+        for conn in connections {
+            drop(conn);
         }
     }
 }
 
-impl SqliteStore {
+impl Sqlite {
     /// Opens (creating if needed) the database file at `path` with default options and
     /// brings its schema up to date.
-    pub async fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, OpenError> {
         Self::open_with(path, SqliteOptions::default()).await
     }
 
@@ -218,17 +232,20 @@ impl SqliteStore {
     pub async fn open_with(
         path: impl AsRef<Path>,
         options: SqliteOptions,
-    ) -> Result<Self, OpenError> {
-        Self::start(Target::File(path.as_ref().to_path_buf()), options).await
+    ) -> Result<SqliteStore, OpenError> {
+        let target = Target::File(path.as_ref().to_path_buf());
+        Self::start(target, options).await.map(SqlStore::new)
     }
 
     /// A private in-memory database, gone when the store is dropped.
-    pub async fn open_in_memory() -> Result<Self, OpenError> {
+    pub async fn open_in_memory() -> Result<SqliteStore, OpenError> {
         let options = SqliteOptions {
             max_connections: 1,
             ..SqliteOptions::default()
         };
-        Self::start(Target::Memory, options).await
+        Self::start(Target::Memory, options)
+            .await
+            .map(SqlStore::new)
     }
 
     async fn start(target: Target, options: SqliteOptions) -> Result<Self, OpenError> {
@@ -253,7 +270,7 @@ impl SqliteStore {
             jobs: Some(jobs),
             handles,
         });
-        let store = SqliteStore { threads, path };
+        let store = Sqlite { threads, path };
         let path = store.path.to_string();
         store
             .run(move |pool, slot| {
@@ -376,7 +393,9 @@ impl SqliteStore {
             };
             // Through the statement cache: parsed once per connection, not per operation.
             let run = |conn: &Connection, sql: &str| {
-                conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop)
+                conn.prepare_cached(sql)
+                    .and_then(|mut s| s.execute([]))
+                    .map(drop)
             };
             run(conn, begin).map_err(StoreError::backend)?;
             let result = f(&mut SqliteTx { conn });
@@ -397,7 +416,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Executor for SqliteStore {
+impl Executor for Sqlite {
     /// Readiness checks the database file itself with a new read-only connection (and
     /// no create): the store's own connections keep working on open file descriptors
     /// after the file is moved or lost, so only a fresh open sees that.
@@ -419,13 +438,13 @@ impl Executor for SqliteStore {
         .await?
     }
 
-    async fn execute(&self, op: Op) -> Result<Out, StoreError> {
-        self.blocking(op.is_read_only(), move |tx| {
+    async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, StoreError> {
+        self.blocking(O::READ_ONLY, move |tx| {
             // Not a bridge to async I/O: the shared SQL logic is written as async so the
             // PostgreSQL driver can await, but `SqliteTx` never returns `Pending` (each
             // call runs to completion on this store-owned thread), so this drives the
             // future straight through without ever parking.
-            futures::executor::block_on(keypair_sql::apply(tx, &op))
+            futures::executor::block_on(op.run(tx))
         })
         .await
     }
@@ -436,8 +455,6 @@ enum MigrateError {
     Open(StoreError),
     Schema(OpenError),
 }
-
-keypair_sql::impl_key_pair_store!(SqliteStore);
 
 /// A transaction on a connection; `blocking` begins and ends it.
 struct SqliteTx<'c> {

@@ -3,7 +3,7 @@
 //! runtime, and under `futures::executor::block_on` with no tokio at all (the store runs
 //! its blocking work on threads of its own).
 
-use keypair_sqlite::SqliteStore;
+use keypair_sqlite::{Sqlite, SqliteStore};
 use std::sync::Arc;
 
 /// A store on a fresh file under cargo's per-target scratch directory.
@@ -11,11 +11,11 @@ async fn file_store() -> Arc<SqliteStore> {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("temp dir")
         .keep();
-    Arc::new(SqliteStore::open(dir.join("keys.db")).await.expect("open"))
+    Arc::new(Sqlite::open(dir.join("keys.db")).await.expect("open"))
 }
 
 async fn memory_store() -> Arc<SqliteStore> {
-    Arc::new(SqliteStore::open_in_memory().await.expect("open"))
+    Arc::new(Sqlite::open_in_memory().await.expect("open"))
 }
 
 mod file {

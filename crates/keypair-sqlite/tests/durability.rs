@@ -3,7 +3,7 @@
 
 use keypair_core::fixtures::{fresh_scope, key_pair};
 use keypair_core::{KeyId, KeyPairStore, Product, Query, Tag, Tags};
-use keypair_sqlite::{OpenError, SqliteStore, SCHEMA_VERSION};
+use keypair_sqlite::{OpenError, Sqlite, SCHEMA_VERSION};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ fn scratch() -> tempfile::TempDir {
 async fn a_newer_schema_is_refused_with_a_clear_error() {
     let dir = scratch();
     let path = dir.path().join("keys.db");
-    drop(SqliteStore::open(&path).await.expect("create"));
+    drop(Sqlite::open(&path).await.expect("create"));
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute(
@@ -25,7 +25,7 @@ async fn a_newer_schema_is_refused_with_a_clear_error() {
         )
         .expect("bump version");
     }
-    let err = SqliteStore::open(&path).await.err().expect("must refuse");
+    let err = Sqlite::open(&path).await.err().expect("must refuse");
     assert!(
         matches!(err, OpenError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
         "{err}"
@@ -45,10 +45,10 @@ async fn data_survives_reopening() {
     let mut kp = key_pair(&scope, "persisted", 1, 1_700_000_000_000);
     kp.tags = Tags::new(Product::Cvm, vec![Tag::new("env", "prod").expect("tag")]).expect("tags");
     {
-        let store = SqliteStore::open(&path).await.expect("open");
+        let store = Sqlite::open(&path).await.expect("open");
         store.insert(kp.clone(), 10).await.expect("insert");
     }
-    let store = SqliteStore::open(&path).await.expect("reopen");
+    let store = Sqlite::open(&path).await.expect("reopen");
     assert_eq!(
         store
             .query(&scope, &Query::all())
@@ -62,7 +62,7 @@ async fn data_survives_reopening() {
 
 #[tokio::test]
 async fn a_missing_directory_is_reported_with_the_path() {
-    let err = SqliteStore::open("/nonexistent-dir/keys.db")
+    let err = Sqlite::open("/nonexistent-dir/keys.db")
         .await
         .err()
         .expect("must fail");
@@ -78,8 +78,8 @@ async fn a_missing_directory_is_reported_with_the_path() {
 async fn independent_stores_on_one_file_admit_one_name() {
     let dir = scratch();
     let path = dir.path().join("keys.db");
-    let a: Arc<dyn KeyPairStore> = Arc::new(SqliteStore::open(&path).await.expect("open a"));
-    let b: Arc<dyn KeyPairStore> = Arc::new(SqliteStore::open(&path).await.expect("open b"));
+    let a: Arc<dyn KeyPairStore> = Arc::new(Sqlite::open(&path).await.expect("open a"));
+    let b: Arc<dyn KeyPairStore> = Arc::new(Sqlite::open(&path).await.expect("open b"));
     keypair_core::testkit::concurrent_inserts_across_stores_admit_one(&[a, b]).await;
 }
 
@@ -92,7 +92,7 @@ async fn crash_child_writer() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let store = SqliteStore::open(&path).await.expect("child open");
+    let store = Sqlite::open(&path).await.expect("child open");
     let scope = fresh_scope(Product::Cvm);
     let mut out = std::io::stdout().lock();
     writeln!(out, "@@account {}", scope.account).expect("stdout");
@@ -154,7 +154,7 @@ async fn acknowledged_writes_survive_sigkill() {
             acked.push((id.to_string(), n.parse().expect("n")));
         }
     }
-    let store = SqliteStore::open(&path).await.expect("reopen after crash");
+    let store = Sqlite::open(&path).await.expect("reopen after crash");
     assert_eq!(store.integrity_check().await.expect("check"), "ok");
     let account = keypair_core::AccountId::parse(&account.expect("account line")).expect("account");
     let scope = keypair_core::Scope::new(account, Product::Cvm);

@@ -165,7 +165,7 @@ impl StoreUrl {
     /// Opens the store this URL names for serving, applying schema migrations.
     pub async fn open(&self) -> Result<OpenedStore, OpenStoreError> {
         if let StoreUrl::Postgres(url) = self {
-            let store = keypair_postgres::PostgresStore::connect(url).await?;
+            let store = keypair_postgres::Postgres::connect(url).await?;
             let admission = Arc::new(store.admission()?);
             return Ok(OpenedStore {
                 store: Arc::new(store),
@@ -191,19 +191,15 @@ impl StoreUrl {
     ) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
         Ok(match self {
             StoreUrl::Memory => Arc::new(keypair_memory::MemoryStore::new()),
-            StoreUrl::SqliteMemory => {
-                Arc::new(keypair_sqlite::SqliteStore::open_in_memory().await?)
-            }
+            StoreUrl::SqliteMemory => Arc::new(keypair_sqlite::Sqlite::open_in_memory().await?),
             StoreUrl::Sqlite { path, synchronous } => {
                 let options = keypair_sqlite::SqliteOptions {
                     synchronous: *synchronous,
                     max_connections,
                 };
-                Arc::new(keypair_sqlite::SqliteStore::open_with(path, options).await?)
+                Arc::new(keypair_sqlite::Sqlite::open_with(path, options).await?)
             }
-            StoreUrl::Postgres(url) => {
-                Arc::new(keypair_postgres::PostgresStore::connect(url).await?)
-            }
+            StoreUrl::Postgres(url) => Arc::new(keypair_postgres::Postgres::connect(url).await?),
         })
     }
 

@@ -71,7 +71,7 @@ async fn acknowledged_key_pairs_survive_sigkill_storms() {
         stop.store(true, Ordering::SeqCst);
         writers.into_iter().for_each(|w| w.join().expect("writer"));
 
-        let store = keypair_sqlite::SqliteStore::open(&db)
+        let store = keypair_sqlite::Sqlite::open(&db)
             .await
             .expect("reopen after the crash");
         assert_eq!(

@@ -7,7 +7,7 @@ use keypair_core::{
     AccountId, Association, InstanceId, KeyPair, KeyPairStore, Product, Query, Scope, Tag, Tags,
 };
 use keypair_memory::MemoryStore;
-use keypair_sqlite::SqliteStore;
+use keypair_sqlite::Sqlite;
 use keypaird::transfer::{self, TransferError};
 use std::io::{BufRead, BufReader, Cursor};
 use std::path::Path;
@@ -88,7 +88,7 @@ async fn fresh_postgres() -> Option<Arc<dyn KeyPairStore>> {
         .await
         .unwrap();
     let (base, _) = url.rsplit_once('/').unwrap();
-    let store = keypair_postgres::PostgresStore::connect(&format!("{base}/{name}"))
+    let store = keypair_postgres::Postgres::connect(&format!("{base}/{name}"))
         .await
         .unwrap();
     Some(Arc::new(store))
@@ -104,7 +104,7 @@ async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
     }
     let expected = describe_all(&memory, &scopes).await;
     let dir = tempfile::tempdir().unwrap();
-    let sqlite1 = SqliteStore::open(dir.path().join("one.db")).await.unwrap();
+    let sqlite1 = Sqlite::open(dir.path().join("one.db")).await.unwrap();
     transfer::migrate(&memory, &sqlite1, false).await.unwrap();
     assert!(
         describe_all(&sqlite1, &scopes).await == expected,
@@ -119,7 +119,7 @@ async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
         );
         last = pg;
     }
-    let sqlite2 = SqliteStore::open(dir.path().join("two.db")).await.unwrap();
+    let sqlite2 = Sqlite::open(dir.path().join("two.db")).await.unwrap();
     transfer::migrate(&*last, &sqlite2, false).await.unwrap();
     assert!(
         describe_all(&sqlite2, &scopes).await == expected,
@@ -155,7 +155,7 @@ async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
     let dir = tempfile::tempdir().unwrap();
     let (src, dst) = (dir.path().join("src.db"), dir.path().join("dst.db"));
     {
-        let source = SqliteStore::open(&src).await.unwrap();
+        let source = Sqlite::open(&src).await.unwrap();
         let (all, _) = records(40, 400);
         for batch in all.chunks(transfer::BATCH) {
             source.load(batch).await.unwrap();
@@ -182,12 +182,7 @@ async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
     );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let partial = SqliteStore::open(&dst)
-        .await
-        .unwrap()
-        .count_all()
-        .await
-        .unwrap();
+    let partial = Sqlite::open(&dst).await.unwrap().count_all().await.unwrap();
     assert!(
         partial > 0 && partial < 32_000,
         "killed mid-way: {partial} of 32,000"
@@ -198,8 +193,8 @@ async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
         "{}",
         String::from_utf8_lossy(&rerun.stderr)
     );
-    let source = SqliteStore::open(&src).await.unwrap();
-    let target = SqliteStore::open(&dst).await.unwrap();
+    let source = Sqlite::open(&src).await.unwrap();
+    let target = Sqlite::open(&dst).await.unwrap();
     transfer::verify(&source, &target, false).await.unwrap();
     assert_eq!(target.count_all().await.unwrap(), 32_000);
 }
@@ -432,7 +427,7 @@ fn the_export_file_is_private_and_the_cli_round_trips() {
     let db = dir.path().join("a.db");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = SqliteStore::open(&db).await.unwrap();
+        let store = Sqlite::open(&db).await.unwrap();
         store.load(&records(2, 10).0).await.unwrap();
     });
     let out = dir.path().join("keys.jsonl");

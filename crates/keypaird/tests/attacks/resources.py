@@ -10,24 +10,20 @@ well-behaved client (127.0.0.1), as they would from other hosts. Standard librar
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import os
-import random
 import re
 import resource
 import selectors
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fleet"))
+import pgfleet  # noqa: E402  (the one TC3 signer of the Python test scripts)
 ACCOUNTS = {
     "A": ("1250000001", "AKIDattackA0000000000000000000000001", "attack-secret-a-000000000000000001"),
     "B": ("1250000002", "AKIDattackB0000000000000000000000002", "attack-secret-b-000000000000000002"),
@@ -50,26 +46,12 @@ def rss_kib(pid):
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
-class Server:
+class Server(pgfleet.Keypaird):
     """A keypaird on 127.0.0.1 with two accounts, a SQLite store and a log file."""
 
     def __init__(self, binary, limits):
-        self.work = tempfile.mkdtemp(prefix="keypair-attacks-")
-        config = os.path.join(self.work, "keypaird.toml")
-        accounts = "".join(
-            f'[[accounts]]\nid = "{a}"\ncredentials = [{{ secret_id = "{i}", secret_key = "{k}" }}]\n'
-            for a, i, k in ACCOUNTS.values())
-        with open(config, "w") as f:
-            f.write(f'listen = "127.0.0.1:0"\nstore = "sqlite:{self.work}/keys.db"\n'
-                    f"[limits]\n{limits}\n[keygen]\npool_size = 8\n{accounts}")
-        self.log_path = os.path.join(self.work, "server.log")
-        self.proc = subprocess.Popen([binary, "serve", "--config", config], stdout=subprocess.PIPE,
-                                     stderr=open(self.log_path, "w"), text=True)
-        line = self.proc.stdout.readline()
-        m = re.match(r"listening on http://(\S+):(\d+)", line)
-        if not m:
-            fail(f"keypaird did not start: {line!r}")
-        self.host, self.port = m.group(1), int(m.group(2))
+        super().__init__(binary, None, list(ACCOUNTS.values()), limits, name="attacks", pool_size=8)
+        self.log_path = self.log
 
     def rss(self):
         return rss_kib(self.proc.pid)
@@ -88,23 +70,7 @@ class Server:
 
 def tc3_headers(account, action, body, host, version=CVM, service="cvm"):
     _, secret_id, secret_key = ACCOUNTS[account]
-    ts = int(time.time())
-    date = time.strftime("%Y-%m-%d", time.gmtime(ts))
-    ct = "application/json; charset=utf-8"
-    canonical = "\n".join(["POST", "/", "", f"content-type:{ct}\nhost:{host}\n", "content-type;host",
-                           hashlib.sha256(body).hexdigest()])
-    scope = f"{date}/{service}/tc3_request"
-    to_sign = "\n".join(["TC3-HMAC-SHA256", str(ts), scope, hashlib.sha256(canonical.encode()).hexdigest()])
-
-    def h(key, msg):
-        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-    k = h(h(h(("TC3" + secret_key).encode(), date), service), "tc3_request")
-    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
-    return {
-        "Authorization": f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders=content-type;host, Signature={sig}",
-        "Content-Type": ct, "Host": host, "X-TC-Action": action, "X-TC-Version": version,
-        "X-TC-Timestamp": str(ts),
-    }
+    return pgfleet.tc3_headers(secret_id, secret_key, action, body, host, version, service)
 
 
 def call(srv, account, action, params, source="127.0.0.1", timeout=30):
@@ -124,12 +90,9 @@ def code(resp):
 
 
 def legacy_form(account, params, host):
-    _, secret_id, secret_key = ACCOUNTS[account]
-    p = dict(params, SecretId=secret_id, Timestamp=str(int(time.time())), SignatureMethod="HmacSHA256")
-    query = "&".join(f"{k}={p[k]}" for k in sorted(p))
-    sts = f"POST{host}/?{query}"
-    p["Signature"] = base64.b64encode(hmac.new(secret_key.encode(), sts.encode(), hashlib.sha256).digest()).decode()
-    return urllib.parse.urlencode(p).encode()
+    params = dict(params)
+    nonce = params.pop("Nonce")
+    return pgfleet.legacy_body(ACCOUNTS[account], params, host, nonce)
 
 
 def open_many(srv, count, sources, head, payload=b"", deadline_s=30.0):
@@ -264,14 +227,7 @@ def log_flood(srv):
 
 
 def synthetic_key(seed, comment):
-    rnd = random.Random(seed)
-    n = rnd.getrandbits(2048) | (1 << 2047) | 1
-
-    def mpint(x):
-        b = x.to_bytes((x.bit_length() + 8) // 8, "big")
-        return len(b).to_bytes(4, "big") + b
-    blob = len(b"ssh-rsa").to_bytes(4, "big") + b"ssh-rsa" + mpint(65537) + mpint(n)
-    return f"ssh-rsa {base64.b64encode(blob).decode()} {comment}".rstrip()
+    return pgfleet.synthetic_key(seed, comment)
 
 
 def stored_sizes(srv):

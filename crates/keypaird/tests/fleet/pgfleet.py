@@ -139,17 +139,19 @@ class Cluster:
 
 
 class Keypaird:
-    """A keypaird serving `store`, with `accounts` = [(account id, SecretId, SecretKey)]."""
+    """A keypaird serving `store` (None: a SQLite file in its own directory), with
+    `accounts` = [(account id, SecretId, SecretKey)], logging to `self.log`."""
 
-    def __init__(self, binary, store, accounts, limits="", name="keypaird"):
+    def __init__(self, binary, store, accounts, limits="", name="keypaird", pool_size=16):
         self.work = tempfile.mkdtemp(prefix=f"keypair-{name}-")
         _CLEANUP.append(lambda: shutil.rmtree(self.work, ignore_errors=True))
+        store = store or f"sqlite:{self.work}/keys.db"
         config = os.path.join(self.work, "keypaird.toml")
         body = "".join(f'[[accounts]]\nid = "{a}"\ncredentials = [{{ secret_id = "{i}", secret_key = "{k}" }}]\n'
                        for a, i, k in accounts)
         with open(config, "w") as f:
             f.write(f'listen = "127.0.0.1:0"\nstore = "{store}"\n[limits]\n{limits}\n'
-                    f"[keygen]\npool_size = 16\n{body}")
+                    f"[keygen]\npool_size = {pool_size}\n{body}")
         self.log = os.path.join(self.work, "server.log")
         self.proc = subprocess.Popen([binary, "serve", "--config", config], stdout=subprocess.PIPE,
                                      stderr=open(self.log, "w"), text=True)
@@ -229,7 +231,7 @@ def code(resp):
     return resp.get("Error", {}).get("Code", "OK")
 
 
-def synthetic_key(seed):
+def synthetic_key(seed, comment=""):
     """A well-formed 2048-bit ssh-rsa public key (not a real key pair's), for imports."""
     import random
     n = random.Random(seed).getrandbits(2048) | (1 << 2047) | 1
@@ -238,7 +240,7 @@ def synthetic_key(seed):
         b = x.to_bytes((x.bit_length() + 8) // 8, "big")
         return len(b).to_bytes(4, "big") + b
     blob = len(b"ssh-rsa").to_bytes(4, "big") + b"ssh-rsa" + mpint(65537) + mpint(n)
-    return f"ssh-rsa {base64.b64encode(blob).decode()}"
+    return f"ssh-rsa {base64.b64encode(blob).decode()} {comment}".rstrip()
 
 
 def build_keypaird(release=True):
