@@ -48,7 +48,6 @@ use keypair_core::{
     AccountId, Action, KeyPairService, NonceLedger, Product, RateCounter, RateKey, Scope,
 };
 use params::Params;
-use rand_core::{OsRng, RngCore};
 use ratelimit::RateLimiter;
 use serde_json::{json, Map};
 use std::sync::Arc;
@@ -651,19 +650,7 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 
 /// A fresh random (version 4) UUID, lower case.
 pub(crate) fn request_id() -> String {
-    let mut b = [0u8; 16];
-    OsRng.fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn envelope(result: Result<Answer, ApiError>, lang: Language, request_id: &str) -> Response {
