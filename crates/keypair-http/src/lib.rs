@@ -21,6 +21,7 @@ pub mod auth;
 pub mod encode;
 pub mod error;
 pub mod fuzzing;
+pub mod host;
 pub mod metrics;
 pub mod params;
 pub mod ratelimit;
@@ -44,6 +45,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use host::Host;
 use keypair_core::{
     AccountId, Action, KeyPairService, NonceLedger, Product, RateCounter, RateKey, Scope,
 };
@@ -557,17 +559,13 @@ fn authenticate_legacy(
         )));
     }
     reject_token(get("Token").filter(|t| !t.is_empty()))?;
-    let host = req
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                "AuthFailure.SignatureFailure",
-                "签名验证失败",
-                "the Host header is missing; it is part of the signature",
-            )
-        })?;
+    let host = Host::of(req.headers).map(Host::as_sent).ok_or_else(|| {
+        ApiError::new(
+            "AuthFailure.SignatureFailure",
+            "签名验证失败",
+            "the Host header is missing; it is part of the signature",
+        )
+    })?;
     let caller = auth::verify_legacy(&st.credentials, req.method.as_str(), host, &pairs, req.now)?;
     let params = params::unflatten(
         pairs
@@ -616,27 +614,15 @@ fn product_for(version: &str, caller: &Caller, headers: &HeaderMap) -> Result<Pr
             ));
         }
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let host = host
-        .strip_prefix("http://")
-        .or_else(|| host.strip_prefix("https://"))
-        .unwrap_or(host);
-    if let Some(named) = host
-        .split('.')
-        .next()
-        .and_then(Product::from_service)
-        .filter(|_| host.contains('.'))
-    {
+    let host = Host::of(headers).unwrap_or(Host::new(""));
+    if let Some(named) = host.product() {
         if named != product {
             return Err(ApiError::new(
                 "NoSuchVersion",
                 "接口版本不存在",
                 format!(
                     "the endpoint {} serves {named}, which has no Version {version}",
-                    error::clip(host)
+                    error::clip(host.bare())
                 ),
             ));
         }
