@@ -53,8 +53,9 @@ pub struct ProductSpec {
     pub instance_id_prefix: &'static str,
     /// Whether key pairs belong to projects (`ProjectId` exists).
     pub has_projects: bool,
-    /// Whether `ModifyKeyPairAttribute` exists.
-    pub has_modify: bool,
+    /// The actions this product has (Lighthouse has no `ModifyKeyPairAttribute`): the
+    /// one place that says so. Their wire names and rates are the HTTP adapter's.
+    pub actions: &'static [Action],
     /// Filter names `DescribeKeyPairs` accepts, besides `tag:<key>`.
     pub filter_names: &'static [&'static str],
     /// How `key-name` matches.
@@ -81,9 +82,6 @@ pub struct ProductSpec {
     /// Whether a repeated id in one request's id list is an error
     /// (`InvalidParameterValue.Duplicated`) rather than folded into one.
     pub reject_duplicate_ids: bool,
-    /// Documented requests per second per action (spec §2.10), in the order of
-    /// [`crate::Action::ALL`]; `0` where the product lacks the action.
-    pub rate_limits: [u32; 7],
 }
 
 static CVM: ProductSpec = ProductSpec {
@@ -93,7 +91,7 @@ static CVM: ProductSpec = ProductSpec {
     key_id_prefix: "skey-",
     instance_id_prefix: "ins-",
     has_projects: true,
-    has_modify: true,
+    actions: &Action::ALL,
     filter_names: &["project-id", "key-name", "tag-key", "tag-value"],
     name_match: NameMatch::Exact,
     // The spec states no CVM maxima; these match Lighthouse's so clients see one rule.
@@ -108,7 +106,6 @@ static CVM: ProductSpec = ProductSpec {
     // CVM's error list has InvalidParameterValue.DuplicateTags.
     repeated_tag_key: RepeatedTagKey::Reject,
     reject_duplicate_ids: false,
-    rate_limits: [10, 10, 10, 10, 10, 10, 10],
 };
 
 static LIGHTHOUSE: ProductSpec = ProductSpec {
@@ -118,7 +115,14 @@ static LIGHTHOUSE: ProductSpec = ProductSpec {
     key_id_prefix: "lhkp-",
     instance_id_prefix: "lhins-",
     has_projects: false,
-    has_modify: false,
+    actions: &[
+        Action::Create,
+        Action::Import,
+        Action::Describe,
+        Action::Delete,
+        Action::Associate,
+        Action::Disassociate,
+    ],
     filter_names: &["key-id", "key-name", "tag-key", "tag-value"],
     name_match: NameMatch::Substring,
     max_filters: 10,
@@ -132,7 +136,6 @@ static LIGHTHOUSE: ProductSpec = ProductSpec {
     // Lighthouse's `Tags`: an existing key gets its value replaced.
     repeated_tag_key: RepeatedTagKey::Replace,
     reject_duplicate_ids: true,
-    rate_limits: [20, 10, 100, 10, 0, 10, 20],
 };
 
 impl Product {
@@ -185,7 +188,7 @@ impl std::str::FromStr for Product {
 #[error("unknown product {0:?}: expected \"cvm\" or \"lighthouse\"")]
 pub struct UnknownProduct(pub String);
 
-/// The key-pair actions of the API, in the order of [`ProductSpec::rate_limits`].
+/// The key-pair actions of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     /// CreateKeyPair
@@ -205,7 +208,7 @@ pub enum Action {
 }
 
 impl Action {
-    /// Every action, in rate-limit table order.
+    /// Every action.
     pub const ALL: [Action; 7] = [
         Action::Create,
         Action::Import,
@@ -231,17 +234,17 @@ impl Action {
 
     /// The action with this wire name, if the product has it.
     pub fn from_name(name: &str, product: Product) -> Option<Action> {
+        let spec = product.spec();
         Action::ALL
             .into_iter()
-            .find(|a| a.name() == name && product.spec().rate_limit(*a).is_some())
+            .find(|a| a.name() == name && spec.has_action(*a))
     }
 }
 
 impl ProductSpec {
-    /// The documented rate for `action`, or `None` when this product lacks the action.
-    pub fn rate_limit(&self, action: Action) -> Option<u32> {
-        let i = Action::ALL.iter().position(|a| *a == action)?;
-        Some(self.rate_limits[i]).filter(|r| *r > 0)
+    /// Whether this product has `action`.
+    pub fn has_action(&self, action: Action) -> bool {
+        self.actions.contains(&action)
     }
 }
 
@@ -269,9 +272,7 @@ mod tests {
             Action::from_name("ModifyKeyPairAttribute", Product::Lighthouse),
             None
         );
-        assert_eq!(
-            Product::Lighthouse.spec().rate_limit(Action::Describe),
-            Some(100)
-        );
+        assert!(!Product::Lighthouse.spec().has_action(Action::Modify));
+        assert!(Product::Cvm.spec().has_action(Action::Modify));
     }
 }

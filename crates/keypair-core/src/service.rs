@@ -297,7 +297,7 @@ impl KeyPairService {
 
     /// ModifyKeyPairAttribute (CVM): renames and/or re-describes a key pair.
     pub async fn modify(&self, scope: &Scope, req: &ModifyKeyPairAttribute) -> Result<()> {
-        if !scope.product.spec().has_modify {
+        if !scope.product.spec().has_action(crate::Action::Modify) {
             return Err(Error::UnsupportedAction {
                 product: scope.product,
                 action: crate::Action::Modify.name(),

@@ -4,6 +4,7 @@
 
 use crate::error::{from_domain, ApiError};
 use crate::params::{Fields, Params};
+use crate::wire::TagsParameter;
 use keypair_core::{
     Action, CreateKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding, KeyPair,
     KeyPairService, ModifyKeyPairAttribute, Product, RawFilter, RawTag, Scope,
@@ -164,18 +165,21 @@ fn decode_new(
     action: &str,
     import: bool,
 ) -> Result<NewKeyPair, ApiError> {
+    let wire = crate::wire::spec(product);
     let mut allowed = vec!["KeyName"];
     if import {
         allowed.push("PublicKey");
     }
-    match product {
-        Product::Cvm => allowed.extend(["ProjectId", "TagSpecification"]),
-        Product::Lighthouse => allowed.push("Tags"),
-    }
+    allowed.extend(wire.new_key_pair_params);
     let f = Fields::new(params, action, &allowed)?;
     let name = f.required_string("KeyName")?;
     let public_key = if import {
         Some(f.required_string("PublicKey")?)
+    } else {
+        None
+    };
+    let project_id = if wire.requires_project {
+        Some(f.required_integer("ProjectId")?)
     } else {
         None
     };
@@ -185,9 +189,8 @@ fn decode_new(
             value: t.required_string("Value")?,
         })
     };
-    let (project_id, tags) = match product {
-        Product::Cvm => {
-            let project = f.required_integer("ProjectId")?;
+    let tags = match wire.tags {
+        TagsParameter::Specification => {
             let specs = f.structs("TagSpecification", action, &["ResourceType", "Tags"], |s| {
                 let rt = s.required_string("ResourceType")?;
                 if rt != "keypair" {
@@ -199,15 +202,11 @@ fn decode_new(
                 Ok(s.structs("Tags", action, &["Key", "Value"], read_tag)?
                     .unwrap_or_default())
             })?;
-            (
-                Some(project),
-                specs.unwrap_or_default().into_iter().flatten().collect(),
-            )
+            specs.unwrap_or_default().into_iter().flatten().collect()
         }
-        Product::Lighthouse => {
-            let tags = f.structs("Tags", action, &["Key", "Value"], read_tag)?;
-            (None, tags.unwrap_or_default())
-        }
+        TagsParameter::Plain => f
+            .structs("Tags", action, &["Key", "Value"], read_tag)?
+            .unwrap_or_default(),
     };
     Ok(NewKeyPair {
         name,

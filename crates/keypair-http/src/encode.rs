@@ -6,7 +6,7 @@
 //! written (its answers were `serde_json::Map`s, which sort), so the bytes on the wire
 //! do not change.
 
-use keypair_core::{KeyPair, Page, Product, DEFAULT_USERNAME};
+use keypair_core::{KeyPair, Page, DEFAULT_USERNAME};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
@@ -46,11 +46,11 @@ impl Serialize for Pair<'_> {
 impl Serialize for KeyPairJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let kp = self.key_pair;
-        let cvm = kp.product() == Product::Cvm;
+        let wire = crate::wire::spec(kp.product());
         let mut m = s.serialize_map(None)?;
         let ids = kp.associations.iter().map(|a| a.instance.as_str());
         m.serialize_entry("AssociatedInstanceIds", &Seq(ids))?;
-        if !cvm {
+        if wire.key_pair_instance_set {
             let set = kp.associations.iter().map(|a| {
                 let user = a.username.as_deref().unwrap_or(DEFAULT_USERNAME);
                 Pair("InstanceId", a.instance.as_str(), "Username", user)
@@ -58,16 +58,16 @@ impl Serialize for KeyPairJson<'_> {
             m.serialize_entry("AssociatedInstanceSet", &Seq(set))?;
         }
         m.serialize_entry("CreatedTime", &kp.created_at.to_string())?;
-        if cvm {
+        if wire.key_pair_project_and_description {
             m.serialize_entry("Description", kp.description.as_str())?;
         }
         m.serialize_entry("KeyId", kp.id.as_str())?;
         m.serialize_entry("KeyName", kp.name.as_str())?;
         // Lighthouse always has the member (null but in the answer to a create).
-        if !cvm || self.private_key.is_some() {
+        if wire.key_pair_instance_set || self.private_key.is_some() {
             m.serialize_entry("PrivateKey", &self.private_key)?;
         }
-        if cvm {
+        if wire.key_pair_project_and_description {
             m.serialize_entry("ProjectId", &kp.project.get())?;
         }
         m.serialize_entry("PublicKey", kp.public_key.as_openssh())?;
@@ -114,8 +114,9 @@ impl Serialize for PageJson<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::{CVM, LIGHTHOUSE};
     use keypair_core::fixtures::{fresh_scope, key_pair};
-    use keypair_core::{Association, InstanceId, Tag, Tags};
+    use keypair_core::{Association, InstanceId, Product, Tag, Tags};
 
     /// A key pair of `product` with two tags and two bindings (one with a username).
     fn rich(product: Product) -> KeyPair {
@@ -125,18 +126,14 @@ mod tests {
             Tag::from_stored("z".into(), "last \"quoted\"".into()),
             Tag::from_stored("a".into(), "first".into()),
         ]);
-        let prefix = if product == Product::Cvm {
-            "ins"
-        } else {
-            "lhins"
-        };
+        let prefix = product.spec().instance_id_prefix;
         kp.associations = vec![
             Association {
-                instance: InstanceId::parse(product, &format!("{prefix}-aaaaaaaa")).unwrap(),
+                instance: InstanceId::parse(product, &format!("{prefix}aaaaaaaa")).unwrap(),
                 username: None,
             },
             Association {
-                instance: InstanceId::parse(product, &format!("{prefix}-bbbbbbbb")).unwrap(),
+                instance: InstanceId::parse(product, &format!("{prefix}bbbbbbbb")).unwrap(),
                 username: Some("ubuntu".into()),
             },
         ];
@@ -147,7 +144,7 @@ mod tests {
     /// which is what keypaird wrote before: every member is in name order.
     #[test]
     fn direct_encoding_matches_the_sorted_map_encoding() {
-        for product in [Product::Cvm, Product::Lighthouse] {
+        for product in [CVM.product, LIGHTHOUSE.product] {
             let kp = rich(product);
             for private_key in [None, Some("-----BEGIN RSA PRIVATE KEY-----\n…")] {
                 let view = KeyPairJson {
@@ -180,14 +177,14 @@ mod tests {
     #[test]
     fn members_differ_by_product_as_the_spec_says() {
         let cvm = serde_json::to_value(KeyPairJson {
-            key_pair: &rich(Product::Cvm),
+            key_pair: &rich(CVM.product),
             private_key: None,
         })
         .unwrap();
         assert!(cvm.get("PrivateKey").is_none() && cvm["ProjectId"] == 0);
         assert!(cvm.get("AssociatedInstanceSet").is_none());
         let lh = serde_json::to_value(KeyPairJson {
-            key_pair: &rich(Product::Lighthouse),
+            key_pair: &rich(LIGHTHOUSE.product),
             private_key: None,
         })
         .unwrap();

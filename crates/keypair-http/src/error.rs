@@ -82,12 +82,8 @@ impl ApiError {
 
     /// An internal failure: the detail is logged by the caller, never sent.
     pub fn internal(product: Product) -> Self {
-        let code = match product {
-            Product::Cvm => "InternalServerError",
-            Product::Lighthouse => "InternalError",
-        };
         Self::new(
-            code,
+            crate::wire::spec(product).internal_error,
             "内部错误",
             "an internal error occurred; retry the request later",
         )
@@ -313,10 +309,12 @@ fn instance_state_codes(state: InstanceState) -> (&'static str, &'static str, &'
 
 /// The Tencent code of a domain error for a product, and its Chinese summary.
 pub fn code_for(err: &Error, product: Product) -> (&'static str, &'static str) {
-    match (public_codes(err), product) {
-        (Some((cvm, _, zh)), Product::Cvm) => (cvm, zh),
-        (Some((_, lighthouse, zh)), Product::Lighthouse) => (lighthouse, zh),
-        (None, _) => (ApiError::internal(product).code, "内部错误"),
+    match public_codes(err) {
+        Some((cvm, lighthouse, zh)) => (
+            [cvm, lighthouse][crate::wire::spec(product).code_column],
+            zh,
+        ),
+        None => (ApiError::internal(product).code, "内部错误"),
     }
 }
 

@@ -85,11 +85,11 @@ mod tests {
     fn endpoint_names_name_their_product() {
         assert_eq!(
             Host::new("cvm.tencentcloudapi.com").product(),
-            Some(Product::Cvm)
+            Some(crate::wire::CVM.product)
         );
         assert_eq!(
             Host::new("https://lighthouse.tencentcloudapi.com").product(),
-            Some(Product::Lighthouse)
+            Some(crate::wire::LIGHTHOUSE.product)
         );
         assert_eq!(
             Host::new("cvm").product(),

@@ -28,6 +28,7 @@ pub mod ratelimit;
 pub mod serve;
 pub mod sign;
 pub mod transport;
+pub mod wire;
 
 pub use auth::{Credential, Credentials};
 pub use error::{ApiError, Language};

@@ -21,12 +21,9 @@ pub struct RateLimits {
 impl RateLimits {
     /// The rate for an action, or `None` for unlimited.
     pub fn rate(&self, product: Product, action: Action) -> Option<u32> {
-        let configured = match product {
-            Product::Cvm => self.cvm,
-            Product::Lighthouse => self.lighthouse,
-        };
-        configured
-            .or_else(|| product.spec().rate_limit(action))
+        let wire = crate::wire::spec(product);
+        (wire.configured_rate)(self)
+            .or_else(|| wire.documented_rate(action))
             .filter(|r| *r > 0)
     }
 }
@@ -83,6 +80,7 @@ impl RateCounter for RateLimiter {
 mod tests {
     use super::*;
 
+    use crate::wire::{CVM, LIGHTHOUSE};
     use keypair_core::AccountId;
 
     /// Asks the limiter as the server does: the configured rate, then the bucket.
@@ -110,16 +108,16 @@ mod tests {
         let t0 = 1_700_000_000_000i64;
         let admit = |a, p, action, t| admit(&limits, &limiter, a, p, action, t);
         let admitted = (0..15)
-            .filter(|_| admit("1", Product::Cvm, Action::Create, t0))
+            .filter(|_| admit("1", CVM.product, Action::Create, t0))
             .count();
         assert_eq!(admitted, 10, "CVM CreateKeyPair allows 10/s");
-        assert!(!admit("1", Product::Cvm, Action::Create, t0 + 50));
-        assert!(admit("1", Product::Cvm, Action::Create, t0 + 100));
+        assert!(!admit("1", CVM.product, Action::Create, t0 + 50));
+        assert!(admit("1", CVM.product, Action::Create, t0 + 100));
         // Other accounts, actions and products have their own buckets.
-        assert!(admit("2", Product::Cvm, Action::Create, t0));
-        assert!(admit("1", Product::Cvm, Action::Describe, t0));
+        assert!(admit("2", CVM.product, Action::Create, t0));
+        assert!(admit("1", CVM.product, Action::Describe, t0));
         let lh = (0..150)
-            .filter(|_| admit("1", Product::Lighthouse, Action::Describe, t0))
+            .filter(|_| admit("1", LIGHTHOUSE.product, Action::Describe, t0))
             .count();
         assert_eq!(lh, 100, "Lighthouse DescribeKeyPairs allows 100/s");
     }
@@ -135,10 +133,10 @@ mod tests {
         let admit = |p, action| admit(&limits, &limiter, "1", p, action, t0);
         assert_eq!(
             (0..5)
-                .filter(|_| admit(Product::Cvm, Action::Describe))
+                .filter(|_| admit(CVM.product, Action::Describe))
                 .count(),
             2
         );
-        assert!((0..1000).all(|_| admit(Product::Lighthouse, Action::Create)));
+        assert!((0..1000).all(|_| admit(LIGHTHOUSE.product, Action::Create)));
     }
 }

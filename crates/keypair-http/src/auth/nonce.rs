@@ -128,7 +128,7 @@ mod tests {
     use super::*;
 
     async fn consume(cache: &NonceCache, id: &str, nonce: u64, now: i64) -> Result<(), ApiError> {
-        consume_nonce(cache, id, nonce, now, Product::Cvm).await
+        consume_nonce(cache, id, nonce, now, crate::wire::CVM.product).await
     }
 
     #[tokio::test]
