@@ -6,7 +6,9 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use keypair_core::{AccountId, KeyBits, KeyPairService, ManualClock, RsaKeyGenerator, Timestamp};
+use keypair_core::{
+    AccountId, KeyBits, KeyPairService, KeyPairStore, ManualClock, RsaKeyGenerator, Timestamp,
+};
 use keypair_http::sign::{self, CanonicalRequest, LegacyMethod};
 use keypair_http::{router, AppState, Credential, Credentials, HttpConfig, RateLimits};
 use keypair_memory::MemoryStore;
@@ -33,6 +35,11 @@ pub fn wire_with(config: HttpConfig) -> Wire {
     wire_over(config, Arc::new(keypair_core::AnyInstance))
 }
 
+/// The harness over `store` instead of a new memory store, with no rate limits.
+pub fn wire_on(store: Arc<dyn KeyPairStore>) -> Wire {
+    wire_from(store, unlimited(), Arc::new(keypair_core::AnyInstance))
+}
+
 /// The harness with an instance directory of the test's own and no rate limits.
 pub fn wire_with_instances(instances: Arc<dyn keypair_core::InstanceDirectory>) -> Wire {
     wire_over(unlimited(), instances)
@@ -49,9 +56,17 @@ fn unlimited() -> HttpConfig {
 }
 
 fn wire_over(config: HttpConfig, instances: Arc<dyn keypair_core::InstanceDirectory>) -> Wire {
+    wire_from(Arc::new(MemoryStore::new()), config, instances)
+}
+
+fn wire_from(
+    store: Arc<dyn KeyPairStore>,
+    config: HttpConfig,
+    instances: Arc<dyn keypair_core::InstanceDirectory>,
+) -> Wire {
     let clock = Arc::new(ManualClock::new(Timestamp::from_millis(NOW * 1000)));
     let keygen = Arc::new(RsaKeyGenerator::seeded(KeyBits::Rsa2048, 1));
-    let service = KeyPairService::builder(Arc::new(MemoryStore::new()))
+    let service = KeyPairService::builder(store)
         .key_generator(keygen)
         .clock(clock.clone())
         .instances(instances)
@@ -237,4 +252,20 @@ impl Wire {
 
 pub fn code(v: &Value) -> &str {
     v["Error"]["Code"].as_str().unwrap_or("OK")
+}
+
+/// Both products' key pairs of the first account, to compare before and after.
+pub async fn snapshot(w: &Wire) -> Vec<Value> {
+    let mut out = Vec::new();
+    for version in [CVM, LH] {
+        let r = w
+            .call(
+                version,
+                "DescribeKeyPairs",
+                serde_json::json!({"Limit": 100}),
+            )
+            .await;
+        out.push(r["KeyPairSet"].clone());
+    }
+    out
 }

@@ -2,9 +2,7 @@
 //! key ids, names and public keys sees nothing, changes nothing, and gets the same answer
 //! as for ids that do not exist; CVM and Lighthouse key pairs never see each other.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// The answer with any key id and request id blanked, so two answers compare by meaning.
@@ -52,20 +50,8 @@ fn actions(version: &str) -> Vec<(&'static str, Body)> {
     v
 }
 
-async fn snapshot(w: &Wire) -> Vec<Value> {
-    let mut out = Vec::new();
-    for version in [CVM, LH] {
-        let r = w
-            .call(version, "DescribeKeyPairs", json!({"Limit": 100}))
-            .await;
-        out.push(r["KeyPairSet"].clone());
-    }
-    out
-}
-
-#[tokio::test]
-async fn a_second_account_cannot_reach_the_first_accounts_key_pairs() {
-    let w = wire();
+/// Every action of a second account on the first account's key pairs, against `w`.
+pub async fn a_second_account_cannot_reach_the_first_accounts_key_pairs(w: Wire) {
     let mut owned = Vec::new();
     for (version, project, inst) in [
         (CVM, json!({"ProjectId": 0}), "ins-11112222"),
@@ -144,9 +130,8 @@ async fn a_second_account_cannot_reach_the_first_accounts_key_pairs() {
     );
 }
 
-#[tokio::test]
-async fn cvm_and_lighthouse_never_see_each_other() {
-    let w = wire();
+/// CVM and Lighthouse key pairs of one account, against `w`.
+pub async fn cvm_and_lighthouse_never_see_each_other(w: Wire) {
     let cvm = w
         .call(
             CVM,

@@ -2,11 +2,9 @@
 //! documented error code (docs/api.md), after which the server still answers and no
 //! stored key pair has changed.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::Request;
-use common::*;
 use serde_json::{json, Value};
 
 /// How a row's request is made.
@@ -904,21 +902,8 @@ fn rows() -> Vec<(String, Send, &'static str)> {
     rows
 }
 
-async fn snapshot(w: &Wire) -> Vec<Value> {
-    let mut out = Vec::new();
-    for version in [CVM, LH] {
-        out.push(
-            w.call(version, "DescribeKeyPairs", json!({"Limit": 100}))
-                .await["KeyPairSet"]
-                .clone(),
-        );
-    }
-    out
-}
-
-#[tokio::test]
-async fn every_hostile_request_gets_its_documented_code_and_changes_nothing() {
-    let w = wire();
+/// Every row of the table, against `w`.
+pub async fn every_hostile_request_gets_its_documented_code_and_changes_nothing(w: Wire) {
     // Data that must survive.
     let tags = json!([{"ResourceType": "keypair", "Tags": [{"Key": "env", "Value": "prod"}]}]);
     let r = w.call(CVM, "ImportKeyPair", json!({"KeyName": "keep", "ProjectId": 0, "PublicKey": SEED_KEY, "TagSpecification": tags})).await;

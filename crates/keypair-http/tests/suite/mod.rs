@@ -1,0 +1,86 @@
+//! The wire suite that every store runs, as rustls-test re-runs its API tests per
+//! provider: the hostile-input table, the isolation table and the error-mapping rows,
+//! written once and instantiated by `wire_memory.rs`, `wire_sqlite.rs` and
+//! `wire_postgres.rs` through [`wire_suite!`], so each store reports the same cases.
+
+#![allow(dead_code, unreachable_pub)] // each test target uses one store factory
+
+pub mod errors;
+pub mod hostile;
+pub mod isolation;
+
+use keypair_core::KeyPairStore;
+use std::sync::Arc;
+
+/// A new memory store.
+pub async fn memory() -> Option<Arc<dyn KeyPairStore>> {
+    Some(Arc::new(keypair_memory::MemoryStore::new()))
+}
+
+/// A new SQLite database file (four connections, as keypaird runs it) in cargo's
+/// scratch directory for tests (`target/tmp`, emptied by `cargo clean`): the store
+/// outlives this function, so the directory is kept rather than removed under it.
+pub async fn sqlite() -> Option<Arc<dyn KeyPairStore>> {
+    let dir = tempfile::Builder::new()
+        .prefix("wire-sqlite-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a scratch directory")
+        .keep();
+    let store = keypair_sqlite::Sqlite::open(dir.join("wire.db"))
+        .await
+        .expect("open SQLite");
+    Some(Arc::new(store))
+}
+
+/// A new database on the test PostgreSQL server, or `None` (the test says it is
+/// skipped) when there is none and `KEYPAIR_REQUIRE_POSTGRES` is not set.
+pub async fn postgres() -> Option<Arc<dyn KeyPairStore>> {
+    let url = keypair_postgres::test_server::fresh_database("keypair-http wire suite").await?;
+    let store = keypair_postgres::Postgres::connect(&url)
+        .await
+        .expect("connect to the test database");
+    Some(Arc::new(store))
+}
+
+/// The suite's tests, each on a fresh store from `$store` (an async fn returning
+/// `Option<Arc<dyn KeyPairStore>>`; `None` skips).
+#[macro_export]
+macro_rules! wire_suite {
+    ($store:path) => {
+        async fn wire_or_skip() -> Option<common::Wire> {
+            $store().await.map(common::wire_on)
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn every_hostile_request_gets_its_documented_code_and_changes_nothing() {
+            if let Some(w) = wire_or_skip().await {
+                suite::hostile::every_hostile_request_gets_its_documented_code_and_changes_nothing(
+                    w,
+                )
+                .await;
+            }
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_second_account_cannot_reach_the_first_accounts_key_pairs() {
+            if let Some(w) = wire_or_skip().await {
+                suite::isolation::a_second_account_cannot_reach_the_first_accounts_key_pairs(w)
+                    .await;
+            }
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn cvm_and_lighthouse_never_see_each_other() {
+            if let Some(w) = wire_or_skip().await {
+                suite::isolation::cvm_and_lighthouse_never_see_each_other(w).await;
+            }
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn dispatch_and_business_error_codes_per_product() {
+            if let Some(w) = wire_or_skip().await {
+                suite::errors::dispatch_and_business_error_codes_per_product(w).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,6 @@
+//! The wire suite ([`suite`]) on the postgres store.
+
+mod common;
+mod suite;
+
+wire_suite!(suite::postgres);
