@@ -90,11 +90,67 @@ impl ApiError {
     }
 }
 
+/// The CVM code, the Lighthouse code and the Chinese summary of an error.
+type Codes = (&'static str, &'static str, &'static str);
+
 /// The CVM code, the Lighthouse code and the Chinese summary of an error the caller can
 /// act on; `None` for a failure that is not the caller's doing, whose detail stays in the
-/// log. This is the one mapping table (docs/api.md lists it), and it is an exhaustive
-/// match: a variant added to the core does not compile until it is mapped here.
-fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str)> {
+/// log. This is the one mapping table (docs/api.md lists it): an exhaustive match that
+/// routes each variant to its group's table, so a variant added to the core does not
+/// compile until it is mapped here.
+fn public_codes(err: &Error) -> Option<Codes> {
+    match err {
+        Error::KeyNameEmpty
+        | Error::KeyNameTooLong { .. }
+        | Error::KeyNameIllegalChar { .. }
+        | Error::KeyIdMalformed { .. }
+        | Error::InstanceIdMalformed { .. }
+        | Error::ProjectNotFound(_)
+        | Error::ProjectIdInvalid(_)
+        | Error::DescriptionTooLong { .. }
+        | Error::PublicKeyMalformed(_)
+        | Error::InvalidUsername(_) => value_codes(err),
+        Error::TagResourceType(_)
+        | Error::TagKeyIllegal { .. }
+        | Error::TagValueIllegal { .. }
+        | Error::DuplicateTagKey(_)
+        | Error::TagKeyReserved(_)
+        | Error::TooManyTags { .. } => tag_codes(err),
+        Error::InstanceNotFound(_)
+        | Error::InstanceWindows(_)
+        | Error::InstanceState { .. }
+        | Error::UnbindUsernameMismatch { .. }
+        | Error::BindingTypeInvalid { .. }
+        | Error::UsernameWithOffline { .. }
+        | Error::KeyPairInUse { .. }
+        | Error::AlreadyAssociated { .. }
+        | Error::NotAssociated { .. }
+        | Error::TooManyInstancesForKeyPair { .. }
+        | Error::TooManyKeyPairsForInstance { .. } => binding_codes(err),
+        Error::DuplicateName(_)
+        | Error::DuplicatePublicKey { .. }
+        | Error::QuotaExceeded { .. }
+        | Error::KeyPairNotFound(_) => state_codes(err),
+        Error::IdsWithFilters
+        | Error::LimitOutOfRange { .. }
+        | Error::OffsetNegative(_)
+        | Error::UnknownFilter { .. }
+        | Error::EmptyFilter(_)
+        | Error::InvalidFilterValue { .. }
+        | Error::TooManyFilters { .. }
+        | Error::TooManyFilterValues { .. }
+        | Error::TooManyIds { .. }
+        | Error::NoIds(_)
+        | Error::NothingToModify
+        | Error::DuplicateId { .. }
+        | Error::UnsupportedAction { .. } => request_codes(err),
+        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => None,
+    }
+}
+
+/// A value the caller sent that the core refused: names, ids, projects, descriptions,
+/// public keys, usernames. ([`public_codes`] routes here only the variants matched below.)
+fn value_codes(err: &Error) -> Option<Codes> {
     Some(match err {
         Error::KeyNameEmpty => (
             "InvalidKeyPairNameEmpty",
@@ -134,6 +190,23 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
         Error::DescriptionTooLong { .. } => {
             ("InvalidParameterValue", "InvalidParameterValue", "描述过长")
         }
+        Error::PublicKeyMalformed(_) => (
+            "InvalidPublicKey.Malformed",
+            "InvalidParameterValue.KeyPairPublicKeyMalformed",
+            "公钥格式错误",
+        ),
+        Error::InvalidUsername(_) => (
+            "InvalidParameterValue",
+            "InvalidParameterValue",
+            "用户名无效",
+        ),
+        _ => return None,
+    })
+}
+
+/// Tags the caller sent ([`public_codes`] routes here only the variants matched below).
+fn tag_codes(err: &Error) -> Option<Codes> {
+    Some(match err {
         Error::TagResourceType(_) => ("InvalidParameterValue", "InvalidParameterValue", "标签无效"),
         Error::TagKeyIllegal { .. } => (
             "FailedOperation.IllegalTagKey",
@@ -151,6 +224,23 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
             "InvalidParameterValue.Duplicated",
             "标签键重复",
         ),
+        Error::TagKeyReserved(_) => (
+            "FailedOperation.TagKeyReserved",
+            "InvalidParameterValue",
+            "标签键为系统预留",
+        ),
+        Error::TooManyTags { .. } => (
+            "LimitExceeded.TagResourceQuota",
+            "InvalidParameterValue.LimitExceeded",
+            "标签数量超过限制",
+        ),
+        _ => return None,
+    })
+}
+
+/// Instances and their bindings. ([`public_codes`] routes here only the variants matched below.)
+fn binding_codes(err: &Error) -> Option<Codes> {
+    Some(match err {
         Error::InstanceNotFound(_) => (
             "InvalidInstanceId.NotFound",
             "ResourceNotFound.InstanceIdNotFound",
@@ -179,21 +269,31 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
             "InvalidParameter.ParameterConflict",
             "参数冲突",
         ),
-        Error::TagKeyReserved(_) => (
-            "FailedOperation.TagKeyReserved",
+        Error::KeyPairInUse { .. } => (
+            "InvalidParameterValue.KeyPairNotSupported",
+            "ResourceInUse.KeyPairInUse",
+            "密钥对已绑定实例，无法删除",
+        ),
+        Error::AlreadyAssociated { .. } => (
             "InvalidParameterValue",
-            "标签键为系统预留",
+            "UnsupportedOperation.KeyPairBindDuplicate",
+            "密钥对已绑定该实例",
         ),
-        Error::TooManyTags { .. } => (
-            "LimitExceeded.TagResourceQuota",
-            "InvalidParameterValue.LimitExceeded",
-            "标签数量超过限制",
+        Error::NotAssociated { .. } => (
+            "InvalidParameterValue",
+            "UnsupportedOperation.KeyPairNotBoundToInstance",
+            "密钥对未绑定该实例",
         ),
-        Error::PublicKeyMalformed(_) => (
-            "InvalidPublicKey.Malformed",
-            "InvalidParameterValue.KeyPairPublicKeyMalformed",
-            "公钥格式错误",
-        ),
+        Error::TooManyInstancesForKeyPair { .. } | Error::TooManyKeyPairsForInstance { .. } => {
+            ("LimitExceeded", "LimitExceeded", "绑定数量超过限制")
+        }
+        _ => return None,
+    })
+}
+
+/// What is already stored: names and keys taken, the quota, a missing key pair. ([`public_codes`] routes here only the variants matched below.)
+fn state_codes(err: &Error) -> Option<Codes> {
+    Some(match err {
         Error::DuplicateName(_) => (
             "InvalidKeyPairName.Duplicate",
             "InvalidParameterValue.DuplicateParameterValue",
@@ -214,24 +314,13 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
             "ResourceNotFound.KeyIdNotFound",
             "密钥对不存在",
         ),
-        Error::KeyPairInUse { .. } => (
-            "InvalidParameterValue.KeyPairNotSupported",
-            "ResourceInUse.KeyPairInUse",
-            "密钥对已绑定实例，无法删除",
-        ),
-        Error::AlreadyAssociated { .. } => (
-            "InvalidParameterValue",
-            "UnsupportedOperation.KeyPairBindDuplicate",
-            "密钥对已绑定该实例",
-        ),
-        Error::NotAssociated { .. } => (
-            "InvalidParameterValue",
-            "UnsupportedOperation.KeyPairNotBoundToInstance",
-            "密钥对未绑定该实例",
-        ),
-        Error::TooManyInstancesForKeyPair { .. } | Error::TooManyKeyPairsForInstance { .. } => {
-            ("LimitExceeded", "LimitExceeded", "绑定数量超过限制")
-        }
+        _ => return None,
+    })
+}
+
+/// The shape of a request: ids, filters, paging, the action. ([`public_codes`] routes here only the variants matched below.)
+fn request_codes(err: &Error) -> Option<Codes> {
+    Some(match err {
         Error::IdsWithFilters => (
             "InvalidParameterCombination",
             "InvalidParameter.ParameterConflict",
@@ -275,13 +364,8 @@ fn public_codes(err: &Error) -> Option<(&'static str, &'static str, &'static str
             "InvalidParameterValue.Duplicated",
             "参数值重复",
         ),
-        Error::InvalidUsername(_) => (
-            "InvalidParameterValue",
-            "InvalidParameterValue",
-            "用户名无效",
-        ),
         Error::UnsupportedAction { .. } => ("InvalidAction", "InvalidAction", "接口不存在"),
-        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => return None,
+        _ => return None,
     })
 }
 

@@ -3,8 +3,9 @@
 //! a burst of one second's worth and refill continuously). A fleet on one database swaps
 //! the counter for a shared one through the [`RateCounter`] port.
 
+use crate::error::{self, ApiError};
 use async_trait::async_trait;
-use keypair_core::{Action, Product, RateCounter, RateKey, StoreError};
+use keypair_core::{AccountId, Action, Product, RateCounter, RateKey, StoreError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -73,6 +74,44 @@ impl RateLimiter {
 impl RateCounter for RateLimiter {
     async fn admit(&self, key: &RateKey, rate: u32, now_ms: i64) -> Result<bool, StoreError> {
         Ok(self.take(key, rate, now_ms))
+    }
+}
+
+/// Counts a request against its account's rate for the action, if it has one; over the
+/// rate it is refused with `RequestLimitExceeded`, and a counter that cannot decide
+/// refuses it with the retryable internal error.
+pub(crate) async fn check(
+    limits: &RateLimits,
+    counter: &dyn RateCounter,
+    key: RateKey,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    let Some(rate) = limits.rate(key.product, key.action) else {
+        return Ok(());
+    };
+    let admitted = counter
+        .admit(&key, rate, now_ms)
+        .await
+        .map_err(|e| error::undecided("the rate counter", &e, key.product))?;
+    if admitted {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "RequestLimitExceeded",
+        "请求频率超过限制",
+        format!(
+            "too many {} requests from this account; slow down and retry",
+            key.action.name()
+        ),
+    ))
+}
+
+/// The key of `account`'s calls of `action` of `product`.
+pub(crate) fn key(account: &AccountId, product: Product, action: Action) -> RateKey {
+    RateKey {
+        account: account.clone(),
+        product,
+        action,
     }
 }
 

@@ -22,7 +22,7 @@ fn parse_nonce(nonce: &str) -> Result<u64, ApiError> {
 
 /// Verifies a legacy (HmacSHA1 / HmacSHA256) form signature over `params`, the decoded
 /// query or form pairs. The nonce is checked for form and returned in the [`Caller`]; the
-/// caller consumes it with [`consume_nonce`] once the request is admitted.
+/// caller consumes it with [`super::consume_nonce`] once the request is admitted.
 pub fn verify_legacy(
     creds: &Credentials,
     method: &str,

@@ -13,10 +13,10 @@
 //! - [`legacy`]: the legacy HmacSHA1/HmacSHA256 form signature;
 //! - [`nonce`]: the legacy nonce's single use, behind the `NonceLedger` port.
 
-mod credentials;
-mod legacy;
-mod nonce;
-mod tc3;
+pub mod credentials;
+pub mod legacy;
+pub mod nonce;
+pub mod tc3;
 
 pub use credentials::{test_account, Credential, Credentials, MAX_TEST_SECRET_ID_LEN};
 pub use legacy::verify_legacy;

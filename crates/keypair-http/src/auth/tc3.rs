@@ -112,71 +112,15 @@ pub fn verify_tc3(
             req.timestamp
         )));
     }
-    let mut values = Vec::with_capacity(names.len());
-    for name in &names {
-        let v = req
-            .headers
-            .get(*name)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                failure(format!(
-                    "the signed header `{name}` is missing from the request"
-                ))
-            })?;
-        values.push(v);
-    }
-    let unsigned = req
-        .headers
-        .get("x-tc-content-sha256")
-        .is_some_and(|v| v.as_bytes() == UNSIGNED_PAYLOAD.as_bytes());
-    let payload_hash = sign::sha256_hex(if unsigned {
-        UNSIGNED_PAYLOAD.as_bytes()
-    } else {
-        req.body
-    });
-    let host_index = names
-        .iter()
-        .position(|n| *n == "host")
-        .expect("checked above");
-    let signature = signature.to_ascii_lowercase();
-    // The variant as sent first (what the SDKs sign); the others only when it fails.
-    // Each comparison is constant-time; which variant matched says nothing secret.
-    let mut matched = false;
-    'variants: for host in Host::new(values[host_index]).signed_candidates() {
-        for lower in [false, true] {
-            let headers: Vec<(String, String)> = names
-                .iter()
-                .zip(&values)
-                .enumerate()
-                .map(|(i, (n, v))| {
-                    let v = if i == host_index { host } else { v.trim() };
-                    (
-                        (*n).to_owned(),
-                        if lower {
-                            v.to_ascii_lowercase()
-                        } else {
-                            v.to_owned()
-                        },
-                    )
-                })
-                .collect();
-            let canonical = CanonicalRequest {
-                method: req.method,
-                query: req.query,
-                headers: &headers,
-                payload_hash: &payload_hash,
-            }
-            .text();
-            if ct_eq(
-                &sign::tc3_signature(cred.secret_key(), service, req.timestamp, &canonical),
-                &signature,
-            ) {
-                matched = true;
-                break 'variants;
-            }
-        }
-    }
-    if !matched {
+    let values = signed_header_values(req, &names)?;
+    let signed = Signed {
+        req,
+        names: &names,
+        values: &values,
+        payload_hash: payload_hash(req),
+        service,
+    };
+    if !signed.matches(cred.secret_key(), &signature.to_ascii_lowercase()) {
         return Err(failure(
             "the signature does not match; check the SecretKey and what was signed",
         ));
@@ -187,4 +131,95 @@ pub fn verify_tc3(
         service: Some(service.to_owned()),
         nonce: None,
     })
+}
+
+/// The values of the signed headers, in the order signed.
+fn signed_header_values<'a>(
+    req: &Tc3Request<'a>,
+    names: &[&str],
+) -> Result<Vec<&'a str>, ApiError> {
+    names
+        .iter()
+        .map(|name| {
+            req.headers
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| {
+                    failure(format!(
+                        "the signed header `{name}` is missing from the request"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The hex SHA-256 of the body, or of `UNSIGNED-PAYLOAD` when the client said so.
+fn payload_hash(req: &Tc3Request<'_>) -> String {
+    let unsigned = req
+        .headers
+        .get("x-tc-content-sha256")
+        .is_some_and(|v| v.as_bytes() == UNSIGNED_PAYLOAD.as_bytes());
+    sign::sha256_hex(if unsigned {
+        UNSIGNED_PAYLOAD.as_bytes()
+    } else {
+        req.body
+    })
+}
+
+/// What a TC3 signature covers, with the header values as received.
+struct Signed<'a> {
+    req: &'a Tc3Request<'a>,
+    names: &'a [&'a str],
+    values: &'a [&'a str],
+    payload_hash: String,
+    service: &'a str,
+}
+
+impl Signed<'_> {
+    /// Whether `signature` is the signature of some variant the official clients sign:
+    /// the host as sent or without its port, header values as sent or lower-cased. The
+    /// variant as sent is tried first (what the SDKs sign); each comparison is
+    /// constant-time, and which variant matched says nothing secret.
+    fn matches(&self, secret_key: &str, signature: &str) -> bool {
+        let host_index = self.names.iter().position(|n| *n == "host");
+        let host = host_index.map_or("", |i| self.values[i]);
+        Host::new(host).signed_candidates().into_iter().any(|host| {
+            [false, true].into_iter().any(|lower| {
+                let headers = self.headers(host_index, host, lower);
+                let canonical = CanonicalRequest {
+                    method: self.req.method,
+                    query: self.req.query,
+                    headers: &headers,
+                    payload_hash: &self.payload_hash,
+                }
+                .text();
+                let expected =
+                    sign::tc3_signature(secret_key, self.service, self.req.timestamp, &canonical);
+                ct_eq(&expected, signature)
+            })
+        })
+    }
+
+    /// The signed headers with `host` in the host's place, values trimmed and, when
+    /// `lower`, lower-cased.
+    fn headers(&self, host_index: Option<usize>, host: &str, lower: bool) -> Vec<(String, String)> {
+        self.names
+            .iter()
+            .zip(self.values)
+            .enumerate()
+            .map(|(i, (n, v))| {
+                let v = if Some(i) == host_index {
+                    host
+                } else {
+                    v.trim()
+                };
+                let v = if lower {
+                    v.to_ascii_lowercase()
+                } else {
+                    v.to_owned()
+                };
+                ((*n).to_owned(), v)
+            })
+            .collect()
+    }
 }
