@@ -39,6 +39,7 @@ mod error;
 mod id;
 mod instance;
 mod keygen;
+mod metered;
 mod model;
 mod name;
 mod openssh;
@@ -68,6 +69,7 @@ pub use instance::{
     InstanceState, OsFamily, RunningInstance, StaticInstances,
 };
 pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGenerator};
+pub use metered::{MeteredStore, StoreObserver};
 pub use model::{Association, Change, KeyPair, Scope};
 pub use name::{Description, KeyName};
 pub use openssh::{

@@ -45,7 +45,7 @@ pub mod wire;
 
 pub use auth::{Credential, Credentials};
 pub use error::{ApiError, Language};
-pub use metrics::{MeteredStore, Metrics};
+pub use metrics::Metrics;
 pub use ratelimit::RateLimits;
 pub use serve::{bind, serve, ServerLimits};
 use transport::BodyBudget;
@@ -139,7 +139,8 @@ impl AppState {
         self
     }
 
-    /// Records into `metrics` (share it with a [`MeteredStore`] and the key pool probe).
+    /// Records into `metrics` (share it with a `keypair_core::MeteredStore` and the key
+    /// pool probe).
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = metrics;
         self

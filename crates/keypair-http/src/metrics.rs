@@ -1,6 +1,7 @@
 //! Metrics in the Prometheus text format, served at `GET /metrics`: requests by action,
 //! product and outcome code; request latency histograms; transport refusals; key pool
-//! depth, hits and misses; store operation latencies (through [`MeteredStore`]); the
+//! depth, hits and misses; store operation latencies (as the [`StoreObserver`] of a
+//! `keypair_core::MeteredStore`); the
 //! process's CPU, memory and file descriptors (`process_*`); and `keypair_build_info`.
 //!
 //! Recorded through the `metrics` crate into a `metrics-exporter-prometheus` recorder
@@ -11,17 +12,12 @@
 //! Labels only take values from fixed sets (known actions, the two products, the codes
 //! this server emits), so a client cannot grow them without bound.
 
-use async_trait::async_trait;
-use keypair_core::{
-    AccountId, Action, Association, Change, KeyId, KeyName, KeyPair, KeyPairStore, LoadReport,
-    Page, PoolStats, Query, RepeatedBinding, Scope, StoreError, Unbind,
-};
+use keypair_core::{Action, PoolStats, StoreObserver};
 use metrics::{Key, KeyName as MetricName, Label, Level, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Histogram bucket bounds in seconds.
 const BUCKETS: [f64; 15] = [
@@ -207,84 +203,9 @@ fn render_pool(s: &PoolStats) -> String {
         .collect()
 }
 
-/// A store that records how long each operation takes.
-pub struct MeteredStore {
-    inner: Arc<dyn KeyPairStore>,
-    metrics: Arc<Metrics>,
-}
-
-impl MeteredStore {
-    /// Wraps `inner`.
-    pub fn new(inner: Arc<dyn KeyPairStore>, metrics: Arc<Metrics>) -> Self {
-        MeteredStore { inner, metrics }
-    }
-
-    async fn timed<T>(&self, op: &'static str, f: impl std::future::Future<Output = T>) -> T {
-        let started = Instant::now();
-        let out = f.await;
-        self.metrics.store_op(op, started.elapsed());
-        out
-    }
-}
-
-#[async_trait]
-impl KeyPairStore for MeteredStore {
-    async fn insert(&self, kp: KeyPair, quota: u32) -> Result<(), StoreError> {
-        self.timed("insert", self.inner.insert(kp, quota)).await
-    }
-    async fn check_new(&self, scope: &Scope, name: &KeyName, quota: u32) -> Result<(), StoreError> {
-        self.timed("check_new", self.inner.check_new(scope, name, quota))
-            .await
-    }
-    async fn get(&self, scope: &Scope, ids: &[KeyId]) -> Result<Vec<KeyPair>, StoreError> {
-        self.timed("get", self.inner.get(scope, ids)).await
-    }
-    async fn query(&self, scope: &Scope, query: &Query) -> Result<Page, StoreError> {
-        self.timed("query", self.inner.query(scope, query)).await
-    }
-    async fn update(&self, scope: &Scope, id: &KeyId, change: &Change) -> Result<(), StoreError> {
-        self.timed("update", self.inner.update(scope, id, change))
-            .await
-    }
-    async fn delete(&self, scope: &Scope, ids: &[KeyId]) -> Result<(), StoreError> {
-        self.timed("delete", self.inner.delete(scope, ids)).await
-    }
-    async fn associate(
-        &self,
-        scope: &Scope,
-        keys: &[KeyId],
-        instances: &[Association],
-        repeated: RepeatedBinding,
-    ) -> Result<(), StoreError> {
-        self.timed(
-            "associate",
-            self.inner.associate(scope, keys, instances, repeated),
-        )
-        .await
-    }
-    async fn scan(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<KeyPair>, StoreError> {
-        self.timed("scan", self.inner.scan(after, limit)).await
-    }
-    async fn load(&self, batch: &[KeyPair]) -> Result<LoadReport, StoreError> {
-        self.timed("load", self.inner.load(batch)).await
-    }
-    async fn count_all(&self) -> Result<u64, StoreError> {
-        self.timed("count_all", self.inner.count_all()).await
-    }
-    async fn purge(&self, account: Option<&AccountId>) -> Result<u64, StoreError> {
-        self.timed("purge", self.inner.purge(account)).await
-    }
-    async fn ready(&self) -> Result<(), StoreError> {
-        self.timed("ready", self.inner.ready()).await
-    }
-    async fn disassociate(
-        &self,
-        scope: &Scope,
-        keys: &[KeyId],
-        unbind: &Unbind<'_>,
-    ) -> Result<(), StoreError> {
-        self.timed("disassociate", self.inner.disassociate(scope, keys, unbind))
-            .await
+impl StoreObserver for Metrics {
+    fn operation(&self, op: &'static str, took: Duration) {
+        self.store_op(op, took);
     }
 }
 

@@ -12,8 +12,8 @@ use keypair_core::{
 };
 use keypair_http::admin::AdminToken;
 use keypair_http::{
-    router, AppState, BodyLimits, Credentials, HttpConfig, MeteredStore, Metrics, RateLimits,
-    ServerLimits, DEFAULT_BODY_LIMIT,
+    router, AppState, BodyLimits, Credentials, HttpConfig, Metrics, RateLimits, ServerLimits,
+    DEFAULT_BODY_LIMIT,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -280,11 +280,13 @@ impl Plan {
             .fold(StaticProjects::new(), |catalog, (account, ps)| {
                 catalog.with(account, ps)
             });
-        let mut service =
-            KeyPairService::builder(Arc::new(MeteredStore::new(store, metrics.clone())))
-                .key_pool(pool)
-                .projects(Arc::new(projects))
-                .instances(accounts.instances.clone());
+        let mut service = KeyPairService::builder(Arc::new(keypair_core::MeteredStore::new(
+            store,
+            metrics.clone(),
+        )))
+        .key_pool(pool)
+        .projects(Arc::new(projects))
+        .instances(accounts.instances.clone());
         if let Some(q) = self.quota {
             service = service.quota(q);
         }
