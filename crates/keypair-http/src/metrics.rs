@@ -12,11 +12,18 @@
 //! Labels only take values from fixed sets (known actions, the two products, the codes
 //! this server emits), so a client cannot grow them without bound.
 
-use keypair_core::{Action, PoolStats, StoreObserver};
-use metrics::{Key, KeyName as MetricName, Label, Level, Metadata, Recorder, SharedString, Unit};
+use keypair_core::{Action, PoolStats, Product, StoreObserver};
+use metrics::{
+    Counter, Histogram, Key, KeyName as MetricName, Label, Level, Metadata, Recorder, SharedString,
+    Unit,
+};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Histogram bucket bounds in seconds.
@@ -42,6 +49,66 @@ pub struct Metrics {
     handle: PrometheusHandle,
     process: metrics_process::Collector,
     pool: Option<PoolProbe>,
+    /// Which `Metrics` this is, for the per-thread counter handles ([`COUNTERS`]).
+    id: u64,
+    /// Request latency handles by [`series`] index, registered on first use (so a
+    /// series appears once it has data).
+    latency: Vec<OnceLock<Histogram>>,
+    /// Store operation latency handles by operation name, registered on first use.
+    store: HashMap<&'static str, OnceLock<Histogram>>,
+}
+
+/// The store port's operations, whose latency handles are registered up front.
+const STORE_OPS: [&str; 13] = [
+    "insert",
+    "check_new",
+    "get",
+    "query",
+    "update",
+    "delete",
+    "associate",
+    "disassociate",
+    "scan",
+    "load",
+    "count_all",
+    "purge",
+    "ready",
+];
+
+/// The labels of request series: every action and `unknown`, both products and `-`.
+const ACTIONS: usize = Action::ALL.len() + 1;
+const PRODUCTS: usize = 3;
+
+/// The index of an (action, product) request series.
+fn series(action: Option<Action>, product: &str) -> usize {
+    let a = action
+        .and_then(|a| Action::ALL.iter().position(|x| *x == a))
+        .unwrap_or(ACTIONS - 1);
+    let p = Product::ALL
+        .iter()
+        .position(|x| x.as_str() == product)
+        .unwrap_or(PRODUCTS - 1);
+    a * PRODUCTS + p
+}
+
+/// The labels of series `i`.
+fn series_labels(i: usize) -> (&'static str, &'static str) {
+    let action = Action::ALL
+        .get(i / PRODUCTS)
+        .map_or("unknown", |a| a.name());
+    let product = Product::ALL.get(i % PRODUCTS).map_or("-", |p| p.as_str());
+    (action, product)
+}
+
+/// Numbers the `Metrics` values of this process.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Counter handles this thread has used, by (`Metrics` id, series, code): a request
+    /// counts with one atomic increment and no lock shared with other threads. Bounded
+    /// by the `Metrics` values × series × the fixed set of codes.
+    static COUNTERS: RefCell<HashMap<(u64, usize, &'static str), Counter>> =
+        RefCell::new(HashMap::new());
 }
 
 impl Default for Metrics {
@@ -61,11 +128,19 @@ impl Metrics {
         let handle = recorder.handle();
         let process = metrics_process::Collector::default();
         metrics::with_local_recorder(&recorder, || process.describe());
+        let latency = (0..ACTIONS * PRODUCTS).map(|_| OnceLock::new()).collect();
+        let store = STORE_OPS
+            .into_iter()
+            .map(|op| (op, OnceLock::new()))
+            .collect();
         let metrics = Metrics {
             recorder,
             handle,
             process,
             pool: None,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            latency,
+            store,
         };
         metrics.describe();
         let version = Label::new("version", env!("CARGO_PKG_VERSION"));
@@ -120,17 +195,40 @@ impl Metrics {
         code: &'static str,
         took: Duration,
     ) {
-        let action = Label::from_static_parts("action", action.map_or("unknown", Action::name));
-        let product = Label::from_static_parts("product", product);
-        let code = Label::from_static_parts("code", code);
-        let timed = Key::from_parts(REQUEST_SECONDS, vec![action.clone(), product.clone()]);
-        let counted = Key::from_parts(REQUESTS, vec![action, product, code]);
-        self.recorder
-            .register_counter(&counted, &METADATA)
-            .increment(1);
-        self.recorder
-            .register_histogram(&timed, &METADATA)
+        let i = series(action, product);
+        self.latency[i]
+            .get_or_init(|| self.request_histogram(i))
             .record(took.as_secs_f64());
+        COUNTERS.with_borrow_mut(|counters| {
+            counters
+                .entry((self.id, i, code))
+                .or_insert_with(|| self.request_counter(i, code))
+                .increment(1);
+        });
+    }
+
+    /// The latency histogram of series `i`, from the registry (once).
+    fn request_histogram(&self, i: usize) -> Histogram {
+        let (action, product) = series_labels(i);
+        let labels = vec![
+            Label::from_static_parts("action", action),
+            Label::from_static_parts("product", product),
+        ];
+        self.recorder
+            .register_histogram(&Key::from_parts(REQUEST_SECONDS, labels), &METADATA)
+    }
+
+    /// The counter of series `i` with `code`, from the registry (the slow path, once
+    /// per thread).
+    fn request_counter(&self, i: usize, code: &'static str) -> Counter {
+        let (action, product) = series_labels(i);
+        let labels = vec![
+            Label::from_static_parts("action", action),
+            Label::from_static_parts("product", product),
+            Label::from_static_parts("code", code),
+        ];
+        self.recorder
+            .register_counter(&Key::from_parts(REQUESTS, labels), &METADATA)
     }
 
     /// Records a request or connection refused by a transport limit (`reason` is one of
@@ -142,10 +240,13 @@ impl Metrics {
     }
 
     fn store_op(&self, op: &'static str, took: Duration) {
-        let key = Key::from_parts(STORE_SECONDS, vec![Label::from_static_parts("op", op)]);
-        self.recorder
-            .register_histogram(&key, &METADATA)
-            .record(took.as_secs_f64());
+        let seconds = took.as_secs_f64();
+        match self.store.get(op) {
+            Some(h) => h
+                .get_or_init(|| store_histogram(&self.recorder, op))
+                .record(seconds),
+            None => store_histogram(&self.recorder, op).record(seconds),
+        }
     }
 
     /// The text exposition: the recorded series, then the key pool and the process
@@ -158,6 +259,12 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The latency histogram of store operation `op`.
+fn store_histogram(recorder: &PrometheusRecorder, op: &'static str) -> Histogram {
+    let labels = vec![Label::from_static_parts("op", op)];
+    recorder.register_histogram(&Key::from_parts(STORE_SECONDS, labels), &METADATA)
 }
 
 /// The key pool's gauges and counters, read at the scrape (they live in the pool, not
