@@ -37,6 +37,8 @@ pub struct CreateKeyPair {
     pub project_id: Option<i64>,
     /// Tags (CVM `TagSpecification` flattened, Lighthouse `Tags`).
     pub tags: Vec<RawTag>,
+    /// The `ResourceType` of each CVM `TagSpecification`: only `keypair` is accepted.
+    pub tag_resource_types: Vec<String>,
 }
 
 /// ImportKeyPair input.
@@ -50,6 +52,18 @@ pub struct ImportKeyPair {
     pub public_key: String,
     /// Tags.
     pub tags: Vec<RawTag>,
+    /// The `ResourceType` of each CVM `TagSpecification`: only `keypair` is accepted.
+    pub tag_resource_types: Vec<String>,
+}
+
+/// Tags may be specified for key pairs only: every CVM `TagSpecification` must name
+/// `ResourceType` `keypair`. Checked before anything else about a new key pair, as the
+/// real service refuses the specification before it reads the rest.
+fn check_tag_resource_types(types: &[String]) -> Result<()> {
+    match types.iter().find(|t| t.as_str() != "keypair") {
+        Some(other) => Err(Error::TagResourceType(other.clone())),
+        None => Ok(()),
+    }
 }
 
 /// DescribeKeyPairs input.
@@ -230,6 +244,7 @@ impl KeyPairService {
     /// would refuse costs no generation; the store still decides atomically at insert,
     /// and a key whose insert was refused goes back to the pool unseen.
     pub async fn create(&self, scope: &Scope, req: CreateKeyPair) -> Result<CreatedKeyPair> {
+        check_tag_resource_types(&req.tag_resource_types)?;
         let (name, project, tags) =
             self.validate_new(scope, &req.name, req.project_id, &req.tags)?;
         self.store.check_new(scope, &name, self.quota).await?;
@@ -260,6 +275,7 @@ impl KeyPairService {
 
     /// ImportKeyPair: stores a user's OpenSSH RSA public key.
     pub async fn import(&self, scope: &Scope, req: ImportKeyPair) -> Result<KeyPair> {
+        check_tag_resource_types(&req.tag_resource_types)?;
         let (name, project, tags) =
             self.validate_new(scope, &req.name, req.project_id, &req.tags)?;
         let public_key = PublicKey::parse_openssh(&req.public_key)?;

@@ -39,6 +39,7 @@ fn create_returns_the_private_key_once_and_stores_the_public_half() {
             key: "env".into(),
             value: "prod".into(),
         }],
+        ..Default::default()
     };
     let created = block_on(svc.create(&scope, req)).unwrap();
     let kp = &created.key_pair;
@@ -363,4 +364,28 @@ fn manual_clock_orders_newest_first() {
     let new = block_on(svc.import(&scope, import("new", 2))).unwrap();
     let page = block_on(svc.describe(&scope, &DescribeKeyPairs::default())).unwrap();
     assert_eq!(page.items, vec![new, old]);
+}
+
+#[test]
+fn tags_may_be_specified_for_key_pairs_only() {
+    let svc = service();
+    let scope = fresh_scope(Product::Cvm);
+    let req = CreateKeyPair {
+        name: "tagged".into(),
+        project_id: Some(0),
+        tag_resource_types: vec!["keypair".into(), "instance".into()],
+        ..Default::default()
+    };
+    let err = block_on(svc.create(&scope, req)).unwrap_err();
+    assert!(
+        matches!(&err, keypair_core::Error::TagResourceType(t) if t == "instance"),
+        "{err}"
+    );
+    let ok = CreateKeyPair {
+        name: "tagged".into(),
+        project_id: Some(0),
+        tag_resource_types: vec!["keypair".into()],
+        ..Default::default()
+    };
+    assert!(block_on(svc.create(&scope, ok)).is_ok());
 }

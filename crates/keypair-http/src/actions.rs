@@ -2,8 +2,9 @@
 //! into the core's requests, and writing the answer in the product's structures
 //! (spec §2, §3).
 
+use crate::decode as de;
 use crate::error::{from_domain, ApiError};
-use crate::params::{Fields, Params};
+use crate::params::Params;
 use crate::wire::TagsParameter;
 use keypair_core::{
     Action, CreateKeyPair, DescribeKeyPairs, ImportKeyPair, InstanceBinding, KeyPair,
@@ -41,56 +42,149 @@ pub enum Request {
     Disassociate(InstanceBinding),
 }
 
-/// Decodes `action`'s parameters for `product`: unknown, missing and mistyped parameters
-/// are refused here, before anything runs.
+/// Decodes `action`'s parameters for `product` into its typed request ([`crate::decode`]):
+/// unknown, missing and mistyped parameters are refused here, before anything runs.
 pub fn decode(product: Product, action: Action, params: &Params) -> Result<Request, ApiError> {
     let name = action.name();
+    let wire = crate::wire::spec(product);
+    let lighthouse_binding = product.spec().binding_type_parameter;
     Ok(match action {
-        Action::Create => {
-            let req = decode_new(params, product, name, false)?;
-            Request::Create(CreateKeyPair {
-                name: req.name,
-                project_id: req.project_id,
-                tags: req.tags,
-            })
-        }
-        Action::Import => {
-            let req = decode_new(params, product, name, true)?;
-            Request::Import(ImportKeyPair {
-                name: req.name,
-                project_id: req.project_id,
-                public_key: req.public_key.unwrap_or_default(),
-                tags: req.tags,
-            })
-        }
+        Action::Create => Request::Create(match wire.tags {
+            TagsParameter::Specification => {
+                let r: de::CvmCreate = de::decode(params, name)?;
+                let (tags, tag_resource_types) = specified_tags(r.tag_specification);
+                CreateKeyPair {
+                    name: r.key_name,
+                    project_id: Some(r.project_id.0),
+                    tags,
+                    tag_resource_types,
+                }
+            }
+            TagsParameter::Plain => {
+                let r: de::LighthouseCreate = de::decode(params, name)?;
+                CreateKeyPair {
+                    name: r.key_name,
+                    tags: plain_tags(r.tags),
+                    ..CreateKeyPair::default()
+                }
+            }
+        }),
+        Action::Import => Request::Import(decode_import(wire.tags, params, name)?),
         Action::Describe => {
-            let f = Fields::new(params, name, &["KeyIds", "Filters", "Offset", "Limit"])?;
-            let filters = f.structs("Filters", name, &["Name", "Values"], |s| {
-                Ok(RawFilter {
-                    name: s.required_string("Name")?,
-                    values: s.required_strings("Values")?,
-                })
-            })?;
+            let r: de::Describe = de::decode(params, name)?;
             Request::Describe(DescribeKeyPairs {
-                key_ids: f.strings("KeyIds")?,
-                filters,
-                offset: f.integer("Offset")?,
-                limit: f.integer("Limit")?,
+                key_ids: r.key_ids,
+                filters: r.filters.map(|fs| {
+                    fs.into_iter()
+                        .map(|f| RawFilter {
+                            name: f.name,
+                            values: f.values,
+                        })
+                        .collect()
+                }),
+                offset: r.offset.map(|i| i.0),
+                limit: r.limit.map(|i| i.0),
             })
         }
-        Action::Delete => {
-            Request::Delete(Fields::new(params, name, &["KeyIds"])?.required_strings("KeyIds")?)
-        }
+        Action::Delete => Request::Delete(de::decode::<de::Delete>(params, name)?.key_ids),
         Action::Modify => {
-            let f = Fields::new(params, name, &["KeyId", "KeyName", "Description"])?;
+            let r: de::Modify = de::decode(params, name)?;
             Request::Modify(ModifyKeyPairAttribute {
-                key_id: f.required_string("KeyId")?,
-                name: f.string("KeyName")?,
-                description: f.string("Description")?,
+                key_id: r.key_id,
+                name: r.key_name,
+                description: r.description,
             })
         }
-        Action::Associate => Request::Associate(decode_binding(params, product, action)?),
-        Action::Disassociate => Request::Disassociate(decode_binding(params, product, action)?),
+        Action::Associate | Action::Disassociate => {
+            let binding = decode_binding(lighthouse_binding, action, params)?;
+            if action == Action::Associate {
+                Request::Associate(binding)
+            } else {
+                Request::Disassociate(binding)
+            }
+        }
+    })
+}
+
+/// ImportKeyPair for a product whose tags arrive as `tags`.
+fn decode_import(
+    tags: TagsParameter,
+    params: &Params,
+    name: &str,
+) -> Result<ImportKeyPair, ApiError> {
+    Ok(match tags {
+        TagsParameter::Specification => {
+            let r: de::CvmImport = de::decode(params, name)?;
+            let (tags, tag_resource_types) = specified_tags(r.tag_specification);
+            ImportKeyPair {
+                name: r.key_name,
+                project_id: Some(r.project_id.0),
+                public_key: r.public_key,
+                tags,
+                tag_resource_types,
+            }
+        }
+        TagsParameter::Plain => {
+            let r: de::LighthouseImport = de::decode(params, name)?;
+            ImportKeyPair {
+                name: r.key_name,
+                public_key: r.public_key,
+                tags: plain_tags(r.tags),
+                ..ImportKeyPair::default()
+            }
+        }
+    })
+}
+
+/// CVM's `TagSpecification`s: their tags, flattened, and their resource types (the
+/// core's to judge).
+fn specified_tags(specs: Option<Vec<de::TagSpecification>>) -> (Vec<RawTag>, Vec<String>) {
+    let specs = specs.unwrap_or_default();
+    let types = specs.iter().map(|s| s.resource_type.clone()).collect();
+    let tags = specs.into_iter().flat_map(|s| plain_tags(s.tags)).collect();
+    (tags, types)
+}
+
+fn plain_tags(tags: Option<Vec<de::Tag>>) -> Vec<RawTag> {
+    tags.unwrap_or_default()
+        .into_iter()
+        .map(|t| RawTag {
+            key: t.key,
+            value: t.value,
+        })
+        .collect()
+}
+
+/// Associate/Disassociate: CVM takes `ForceStop`; Lighthouse takes `AssociateType` /
+/// `DisassociateType` and a `Username`. Their values are the core's to check.
+fn decode_binding(
+    lighthouse: bool,
+    action: Action,
+    params: &Params,
+) -> Result<InstanceBinding, ApiError> {
+    let name = action.name();
+    if !lighthouse {
+        let r: de::CvmBinding = de::decode(params, name)?;
+        return Ok(InstanceBinding {
+            key_ids: r.key_ids,
+            instance_ids: r.instance_ids,
+            force_stop: r.force_stop.map(|f| f.0),
+            ..InstanceBinding::default()
+        });
+    }
+    let (key_ids, instance_ids, binding_type, username) = if action == Action::Associate {
+        let r: de::LighthouseAssociate = de::decode(params, name)?;
+        (r.key_ids, r.instance_ids, r.associate_type, r.username)
+    } else {
+        let r: de::LighthouseDisassociate = de::decode(params, name)?;
+        (r.key_ids, r.instance_ids, r.disassociate_type, r.username)
+    };
+    Ok(InstanceBinding {
+        key_ids,
+        instance_ids,
+        username,
+        binding_type,
+        force_stop: None,
     })
 }
 
@@ -148,100 +242,6 @@ pub async fn run(
 
 fn obj<const N: usize>(fields: [(&str, Value); N]) -> Out {
     fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
-
-struct NewKeyPair {
-    name: String,
-    project_id: Option<i64>,
-    public_key: Option<String>,
-    tags: Vec<RawTag>,
-}
-
-/// Create and Import share their parameters but `PublicKey`; CVM requires `ProjectId`
-/// and tags arrive as `TagSpecification`, Lighthouse has `Tags`.
-fn decode_new(
-    params: &Params,
-    product: Product,
-    action: &str,
-    import: bool,
-) -> Result<NewKeyPair, ApiError> {
-    let wire = crate::wire::spec(product);
-    let mut allowed = vec!["KeyName"];
-    if import {
-        allowed.push("PublicKey");
-    }
-    allowed.extend(wire.new_key_pair_params);
-    let f = Fields::new(params, action, &allowed)?;
-    let name = f.required_string("KeyName")?;
-    let public_key = if import {
-        Some(f.required_string("PublicKey")?)
-    } else {
-        None
-    };
-    let project_id = if wire.requires_project {
-        Some(f.required_integer("ProjectId")?)
-    } else {
-        None
-    };
-    let read_tag = |t: &Fields<'_>| {
-        Ok(RawTag {
-            key: t.required_string("Key")?,
-            value: t.required_string("Value")?,
-        })
-    };
-    let tags = match wire.tags {
-        TagsParameter::Specification => {
-            let specs = f.structs("TagSpecification", action, &["ResourceType", "Tags"], |s| {
-                let rt = s.required_string("ResourceType")?;
-                if rt != "keypair" {
-                    return Err(from_domain(
-                        &keypair_core::Error::TagResourceType(rt),
-                        product,
-                    ));
-                }
-                Ok(s.structs("Tags", action, &["Key", "Value"], read_tag)?
-                    .unwrap_or_default())
-            })?;
-            specs.unwrap_or_default().into_iter().flatten().collect()
-        }
-        TagsParameter::Plain => f
-            .structs("Tags", action, &["Key", "Value"], read_tag)?
-            .unwrap_or_default(),
-    };
-    Ok(NewKeyPair {
-        name,
-        project_id,
-        public_key,
-        tags,
-    })
-}
-
-/// Associate/Disassociate: CVM takes `ForceStop`; Lighthouse takes `AssociateType` /
-/// `DisassociateType` and a `Username`. Their values are the core's to check.
-fn decode_binding(
-    params: &Params,
-    product: Product,
-    action: Action,
-) -> Result<InstanceBinding, ApiError> {
-    let name = action.name();
-    let type_field = if action == Action::Associate {
-        "AssociateType"
-    } else {
-        "DisassociateType"
-    };
-    let allowed: &[&str] = if product.spec().binding_type_parameter {
-        &["KeyIds", "InstanceIds", type_field, "Username"]
-    } else {
-        &["KeyIds", "InstanceIds", "ForceStop"]
-    };
-    let f = Fields::new(params, name, allowed)?;
-    Ok(InstanceBinding {
-        key_ids: f.required_strings("KeyIds")?,
-        instance_ids: f.required_strings("InstanceIds")?,
-        username: f.string("Username")?,
-        force_stop: f.boolean("ForceStop")?,
-        binding_type: f.string(type_field)?,
-    })
 }
 
 /// A key pair as the API answers it ([`crate::encode::KeyPairJson`]).

@@ -27,6 +27,7 @@
 pub mod actions;
 pub mod admin;
 pub mod auth;
+pub mod decode;
 pub mod encode;
 mod envelope;
 pub mod error;

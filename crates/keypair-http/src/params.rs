@@ -1,6 +1,6 @@
 //! Request parameters: flattened form/query pairs (`Filters.0.Values.1=x`) are rebuilt into
-//! the same JSON object a TC3 POST body carries, so one set of typed extractors serves
-//! both encodings. Integers may arrive as JSON strings (`"ProjectId": "0"`), and form
+//! the same JSON object a TC3 POST body carries, so one set of typed request structs
+//! ([`crate::decode`]) serves both encodings. Integers may arrive as JSON strings (`"ProjectId": "0"`), and form
 //! values are always text.
 
 use crate::error::ApiError;
@@ -204,7 +204,7 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -213,159 +213,6 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Reads typed fields of one object (the request, or a nested structure), naming the
-/// full path in errors and refusing members that are not declared.
-pub struct Fields<'a> {
-    map: &'a Params,
-    path: String,
-}
-
-impl<'a> Fields<'a> {
-    /// The top-level parameters of `action`, refusing any not in `allowed`.
-    pub fn new(map: &'a Params, action: &str, allowed: &[&str]) -> Result<Self, ApiError> {
-        Self::at(map, "", action, allowed)
-    }
-
-    fn at(map: &'a Params, path: &str, action: &str, allowed: &[&str]) -> Result<Self, ApiError> {
-        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(ApiError::unknown(&join(path, unknown), action));
-        }
-        Ok(Fields {
-            map,
-            path: path.to_owned(),
-        })
-    }
-
-    fn name(&self, field: &str) -> String {
-        join(&self.path, field)
-    }
-
-    fn get(&self, field: &str) -> Option<&'a Value> {
-        self.map.get(field).filter(|v| !v.is_null())
-    }
-
-    /// A string field.
-    pub fn string(&self, field: &str) -> Result<Option<String>, ApiError> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(wrong_type(&self.name(field), "a string", other)),
-        }
-    }
-
-    /// A required string field.
-    pub fn required_string(&self, field: &str) -> Result<String, ApiError> {
-        self.string(field)?
-            .ok_or_else(|| ApiError::missing(&self.name(field)))
-    }
-
-    /// An integer field; a string holding a decimal integer is accepted.
-    pub fn integer(&self, field: &str) -> Result<Option<i64>, ApiError> {
-        let name = self.name(field);
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| out_of_range(&name, n)),
-            Some(Value::String(s)) => {
-                s.trim().parse::<i64>().map(Some).map_err(|_| {
-                    ApiError::invalid(format!("`{name}` must be an integer, got {s:?}"))
-                })
-            }
-            Some(other) => Err(wrong_type(&name, "an integer", other)),
-        }
-    }
-
-    /// A required integer field.
-    pub fn required_integer(&self, field: &str) -> Result<i64, ApiError> {
-        self.integer(field)?
-            .ok_or_else(|| ApiError::missing(&self.name(field)))
-    }
-
-    /// A boolean field; `true`/`false` text in any case is accepted (Python sends `True`).
-    pub fn boolean(&self, field: &str) -> Result<Option<bool>, ApiError> {
-        let name = self.name(field);
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(other) => Err(wrong_type(&name, "a boolean", other)),
-        }
-    }
-
-    /// A list of strings.
-    pub fn strings(&self, field: &str) -> Result<Option<Vec<String>>, ApiError> {
-        let name = self.name(field);
-        let Some(items) = self.list(field)? else {
-            return Ok(None);
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::String(s) => Ok(s.clone()),
-                other => Err(wrong_type(&format!("{name}.{i}"), "a string", other)),
-            })
-            .collect::<Result<_, _>>()
-            .map(Some)
-    }
-
-    /// A required list of strings.
-    pub fn required_strings(&self, field: &str) -> Result<Vec<String>, ApiError> {
-        self.strings(field)?
-            .ok_or_else(|| ApiError::missing(&self.name(field)))
-    }
-
-    fn list(&self, field: &str) -> Result<Option<&'a Vec<Value>>, ApiError> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::Array(items)) => Ok(Some(items)),
-            Some(other) => Err(wrong_type(&self.name(field), "a list", other)),
-        }
-    }
-
-    /// A list of structures, each read with `allowed` members by `read`.
-    pub fn structs<T>(
-        &self,
-        field: &str,
-        action: &str,
-        allowed: &[&str],
-        read: impl Fn(&Fields<'a>) -> Result<T, ApiError>,
-    ) -> Result<Option<Vec<T>>, ApiError> {
-        let name = self.name(field);
-        let Some(items) = self.list(field)? else {
-            return Ok(None);
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let path = format!("{name}.{i}");
-                match v {
-                    Value::Object(map) => read(&Fields::at(map, &path, action, allowed)?),
-                    other => Err(wrong_type(&path, "a structure", other)),
-                }
-            })
-            .collect::<Result<_, _>>()
-            .map(Some)
-    }
-}
-
-fn join(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{path}.{field}")
-    }
-}
-
-fn wrong_type(name: &str, want: &str, got: &Value) -> ApiError {
-    ApiError::invalid(format!("`{name}` must be {want}, not {}", json_kind(got)))
-}
-
-fn out_of_range(name: &str, n: &serde_json::Number) -> ApiError {
-    ApiError::invalid(format!("`{name}` must be a 64-bit integer, got {n}"))
 }
 
 #[cfg(test)]
@@ -413,24 +260,6 @@ mod tests {
         assert!(flat(&[("A..B", "x")]).is_err());
         assert!(flat(&[("KeyIds.99999", "x")]).is_err());
         assert!(flat(&[("a.b.c.d.e.f.g", "x")]).is_err());
-    }
-
-    #[test]
-    fn typed_fields() {
-        let v = json!({"ProjectId": "0", "Limit": 5, "Flag": "True", "Name": 3, "Ids": ["a", 1]});
-        let map = v.as_object().unwrap();
-        let f = Fields::new(map, "X", &["ProjectId", "Limit", "Flag", "Name", "Ids"]).unwrap();
-        assert_eq!(f.integer("ProjectId").unwrap(), Some(0));
-        assert_eq!(f.integer("Limit").unwrap(), Some(5));
-        assert_eq!(f.boolean("Flag").unwrap(), Some(true));
-        assert_eq!(f.string("Name").unwrap_err().code, "InvalidParameter");
-        assert!(f.strings("Ids").unwrap_err().en.contains("Ids.1"));
-        assert_eq!(
-            f.required_string("Missing").unwrap_err().code,
-            "MissingParameter"
-        );
-        let e = Fields::new(map, "X", &["ProjectId"]).err().unwrap();
-        assert_eq!(e.code, "UnknownParameter");
     }
 
     #[test]
