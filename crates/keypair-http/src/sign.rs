@@ -231,19 +231,27 @@ mod tests {
             sha256_hex(body.as_bytes()),
             "85b8d3ddc0b542a287abb4a32db877a18a6973ba78fad965f1dd4b56008afce2"
         );
+        assert_post_vector(
+            body,
+            "cvm",
+            [
+                "5390d73be0e8fa79c63186dce884a3bac176fcce0e3312594d618126cb57779b",
+                "ac658d5dde49e9bfdd14e04e062f66b05d9f637d44b8a8d845327d4a77f666b1",
+                "9effba6087bb40d3ef690307c70db07f156bdea4dd41914e8bdf8e68f72893d2",
+            ],
+        );
+    }
+
+    /// A spec POST vector: the canonical request's hash, the signing key and the
+    /// signature, byte for byte.
+    fn assert_post_vector(body: &str, service: &str, [request, key, signature]: [&str; 3]) {
         let cr = post_canonical(body);
+        assert_eq!(sha256_hex(cr.as_bytes()), request);
         assert_eq!(
-            sha256_hex(cr.as_bytes()),
-            "5390d73be0e8fa79c63186dce884a3bac176fcce0e3312594d618126cb57779b"
+            hex::encode(tc3_signing_key(KEY, "2019-02-25", service)),
+            key
         );
-        assert_eq!(
-            hex::encode(tc3_signing_key(KEY, "2019-02-25", "cvm")),
-            "ac658d5dde49e9bfdd14e04e062f66b05d9f637d44b8a8d845327d4a77f666b1"
-        );
-        assert_eq!(
-            tc3_signature(KEY, "cvm", TS, &cr),
-            "9effba6087bb40d3ef690307c70db07f156bdea4dd41914e8bdf8e68f72893d2"
-        );
+        assert_eq!(tc3_signature(KEY, service, TS, &cr), signature);
     }
 
     #[test]
@@ -268,18 +276,14 @@ mod tests {
 
     #[test]
     fn tc3_lighthouse_vector() {
-        let cr = post_canonical(r#"{"KeyIds": ["lhkp-omd12oc1"]}"#);
-        assert_eq!(
-            sha256_hex(cr.as_bytes()),
-            "aef69887533d84f5dc5aba2362f742e16a4e0444f05a7ff6ec3230b599275eb0"
-        );
-        assert_eq!(
-            hex::encode(tc3_signing_key(KEY, "2019-02-25", "lighthouse")),
-            "5f35dba77e79af738b3f4b8c691bb4c7a566ef526904c2a3fddeeabc462fca2f"
-        );
-        assert_eq!(
-            tc3_signature(KEY, "lighthouse", TS, &cr),
-            "010af01185c838b8c5cb4b33b0b163540c84e737526c3e4aa8c02378bda560f4"
+        assert_post_vector(
+            r#"{"KeyIds": ["lhkp-omd12oc1"]}"#,
+            "lighthouse",
+            [
+                "aef69887533d84f5dc5aba2362f742e16a4e0444f05a7ff6ec3230b599275eb0",
+                "5f35dba77e79af738b3f4b8c691bb4c7a566ef526904c2a3fddeeabc462fca2f",
+                "010af01185c838b8c5cb4b33b0b163540c84e737526c3e4aa8c02378bda560f4",
+            ],
         );
     }
 
