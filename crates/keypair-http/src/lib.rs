@@ -68,6 +68,7 @@ use request::{Authenticated, RequestParts};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// Default largest request body: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
@@ -206,7 +207,12 @@ async fn api(
         language: Language::from_tag(headers.get("x-tc-language").and_then(|v| v.to_str().ok())),
         refusal: None,
     };
-    let result = admit(&st, &method, &uri, &headers, body, &mut meta).await;
+    // Whatever is logged while the request runs (an internal error, an undecided
+    // admission port) carries its RequestId through this span.
+    let span = tracing::info_span!("request", request_id = %meta.request_id);
+    let result = admit(&st, &method, &uri, &headers, body, &mut meta)
+        .instrument(span)
+        .await;
     let code = result.as_ref().err().map_or("OK", |e| e.code);
     let took = started.elapsed();
     let product = meta.product.map_or("-", Product::as_str);
