@@ -70,22 +70,7 @@ pub fn decode(product: Product, action: Action, params: &Params) -> Result<Reque
             }
         }),
         Action::Import => Request::Import(decode_import(wire.tags, params, name)?),
-        Action::Describe => {
-            let r: de::Describe = de::decode(params, name)?;
-            Request::Describe(DescribeKeyPairs {
-                key_ids: r.key_ids,
-                filters: r.filters.map(|fs| {
-                    fs.into_iter()
-                        .map(|f| RawFilter {
-                            name: f.name,
-                            values: f.values,
-                        })
-                        .collect()
-                }),
-                offset: r.offset.map(|i| i.0),
-                limit: r.limit.map(|i| i.0),
-            })
-        }
+        Action::Describe => Request::Describe(describe_request(de::decode(params, name)?)),
         Action::Delete => Request::Delete(de::decode::<de::Delete>(params, name)?.key_ids),
         Action::Modify => {
             let r: de::Modify = de::decode(params, name)?;
@@ -104,6 +89,20 @@ pub fn decode(product: Product, action: Action, params: &Params) -> Result<Reque
             }
         }
     })
+}
+
+/// The core's DescribeKeyPairs input from the wire's.
+fn describe_request(r: de::Describe) -> DescribeKeyPairs {
+    let filter = |f: de::Filter| RawFilter {
+        name: f.name,
+        values: f.values,
+    };
+    DescribeKeyPairs {
+        key_ids: r.key_ids,
+        filters: r.filters.map(|fs| fs.into_iter().map(filter).collect()),
+        offset: r.offset.map(|i| i.0),
+        limit: r.limit.map(|i| i.0),
+    }
 }
 
 /// ImportKeyPair for a product whose tags arrive as `tags`.
