@@ -35,13 +35,27 @@ struct Bucket {
     last_ms: i64,
 }
 
+/// Shards of the bucket map: requests for different keys rarely wait on one lock.
+const SHARDS: usize = 16;
+
 /// The in-process counter: one token bucket per key, for a single server.
 ///
 /// Buckets are kept per (account, product, action) seen, so their number is bounded by
 /// the configured accounts times the actions (requests are counted only once signed).
-#[derive(Default)]
+/// They are spread over [`SHARDS`] maps, each behind its own lock, so no lock is taken by
+/// every request: only requests of keys in the same shard share one.
 pub struct RateLimiter {
-    buckets: Mutex<HashMap<RateKey, Bucket>>,
+    shards: [Mutex<HashMap<RateKey, Bucket>>; SHARDS],
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter {
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            hasher: Default::default(),
+        }
+    }
 }
 
 impl RateLimiter {
@@ -52,8 +66,10 @@ impl RateLimiter {
 
     /// Takes one token from `key`'s bucket at `now_ms`; false when it is empty.
     pub fn take(&self, key: &RateKey, rate: u32, now_ms: i64) -> bool {
+        use std::hash::BuildHasher;
         let rate = f64::from(rate);
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let shard = &self.shards[self.hasher.hash_one(key) as usize % SHARDS];
+        let mut buckets = shard.lock().unwrap_or_else(|p| p.into_inner());
         let bucket = buckets.entry(key.clone()).or_insert(Bucket {
             tokens: rate,
             last_ms: now_ms,
