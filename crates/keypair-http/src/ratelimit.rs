@@ -42,7 +42,7 @@ const SHARDS: usize = 16;
 ///
 /// Buckets are kept per (account, product, action) seen, so their number is bounded by
 /// the configured accounts times the actions (requests are counted only once signed).
-/// They are spread over [`SHARDS`] maps, each behind its own lock, so no lock is taken by
+/// They are spread over `SHARDS` (16) maps, each behind its own lock, so no lock is taken by
 /// every request: only requests of keys in the same shard share one.
 pub struct RateLimiter {
     shards: [Mutex<HashMap<RateKey, Bucket>>; SHARDS],
