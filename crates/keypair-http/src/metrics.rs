@@ -56,15 +56,16 @@ pub struct Metrics {
     latency: Vec<OnceLock<Histogram>>,
     /// Store operation latency handles by operation name, registered on first use.
     store: HashMap<&'static str, OnceLock<Histogram>>,
-    /// Latency samples recorded since the start, for [`UPKEEP_EVERY`].
-    samples: AtomicU64,
+    /// Counter handles of successful requests by [`series`] index, registered on first
+    /// use; other codes go through the per-thread cache ([`COUNTERS`]).
+    ok: Vec<OnceLock<Counter>>,
 }
 
 /// Every this many latency samples, the recorder's upkeep folds the samples waiting in
 /// its histograms into their buckets. The exporter keeps each sample until then (its
 /// docs ask for `run_upkeep` at a regular interval when, as here, no exporter task runs),
 /// so without this a server nobody scrapes would hold every sample it ever took. With
-/// it, at most this many (8 bytes each) wait at once.
+/// it, at most this many (8 bytes each) per recording thread wait at once.
 const UPKEEP_EVERY: u64 = 4096;
 
 /// The store port's operations, whose latency handles are registered up front.
@@ -118,6 +119,8 @@ thread_local! {
     /// by the `Metrics` values × series × the fixed set of codes.
     static COUNTERS: RefCell<HashMap<(u64, usize, &'static str), Counter>> =
         RefCell::new(HashMap::new());
+    /// Latency samples this thread recorded, for [`UPKEEP_EVERY`].
+    static SAMPLES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 impl Default for Metrics {
@@ -150,7 +153,7 @@ impl Metrics {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             latency,
             store,
-            samples: AtomicU64::new(0),
+            ok: (0..ACTIONS * PRODUCTS).map(|_| OnceLock::new()).collect(),
         };
         metrics.describe();
         let version = Label::new("version", env!("CARGO_PKG_VERSION"));
@@ -210,6 +213,12 @@ impl Metrics {
             .get_or_init(|| self.request_histogram(i))
             .record(took.as_secs_f64());
         self.sampled();
+        if code == "OK" {
+            // The common answer: a handle per series, like the histograms.
+            return self.ok[i]
+                .get_or_init(|| self.request_counter(i, code))
+                .increment(1);
+        }
         COUNTERS.with_borrow_mut(|counters| {
             counters
                 .entry((self.id, i, code))
@@ -261,9 +270,13 @@ impl Metrics {
         self.sampled();
     }
 
-    /// Counts one latency sample, running the recorder's upkeep every [`UPKEEP_EVERY`].
+    /// Counts one latency sample on this thread, running the recorder's upkeep every
+    /// [`UPKEEP_EVERY`] of them (a per-thread count: no cache line shared by every
+    /// request; at most threads × `UPKEEP_EVERY` samples wait).
     fn sampled(&self) {
-        if self.samples.fetch_add(1, Ordering::Relaxed) % UPKEEP_EVERY == UPKEEP_EVERY - 1 {
+        let n = SAMPLES.get().wrapping_add(1);
+        SAMPLES.set(n);
+        if n % UPKEEP_EVERY == 0 {
             self.handle.run_upkeep();
         }
     }
