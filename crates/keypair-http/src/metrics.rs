@@ -276,7 +276,7 @@ impl Metrics {
     fn sampled(&self) {
         let n = SAMPLES.get().wrapping_add(1);
         SAMPLES.set(n);
-        if n % UPKEEP_EVERY == 0 {
+        if n.is_multiple_of(UPKEEP_EVERY) {
             self.handle.run_upkeep();
         }
     }
