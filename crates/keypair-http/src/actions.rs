@@ -44,7 +44,7 @@ pub enum Request {
 
 /// Decodes `action`'s parameters for `product` into its typed request ([`crate::decode`]):
 /// unknown, missing and mistyped parameters are refused here, before anything runs.
-pub fn decode(product: Product, action: Action, params: &Params) -> Result<Request, ApiError> {
+pub fn decode(product: Product, action: Action, params: Params) -> Result<Request, ApiError> {
     let name = action.name();
     let wire = crate::wire::spec(product);
     let lighthouse_binding = product.spec().binding_type_parameter;
@@ -108,7 +108,7 @@ fn describe_request(r: de::Describe) -> DescribeKeyPairs {
 /// ImportKeyPair for a product whose tags arrive as `tags`.
 fn decode_import(
     tags: TagsParameter,
-    params: &Params,
+    params: Params,
     name: &str,
 ) -> Result<ImportKeyPair, ApiError> {
     Ok(match tags {
@@ -159,7 +159,7 @@ fn plain_tags(tags: Option<Vec<de::Tag>>) -> Vec<RawTag> {
 fn decode_binding(
     lighthouse: bool,
     action: Action,
-    params: &Params,
+    params: Params,
 ) -> Result<InstanceBinding, ApiError> {
     let name = action.name();
     if !lighthouse {
@@ -193,7 +193,7 @@ pub async fn run(
     service: &KeyPairService,
     scope: &Scope,
     action: Action,
-    params: &Params,
+    params: Params,
 ) -> Result<Answer, ApiError> {
     let product = scope.product;
     let domain = |e: keypair_core::Error| {

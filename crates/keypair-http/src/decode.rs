@@ -15,10 +15,9 @@ use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Decodes `params` into `action`'s request type `T`.
-pub fn decode<T: DeserializeOwned>(params: &Params, action: &str) -> Result<T, ApiError> {
-    let value = Value::Object(params.clone());
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+/// Decodes `params` into `action`'s request type `T`, consuming them (no copy).
+pub fn decode<T: DeserializeOwned>(params: Params, action: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize::<_, T>(Value::Object(params)).map_err(|e| {
         let path: Vec<String> = e
             .path()
             .iter()
@@ -301,18 +300,18 @@ mod tests {
     }
 
     fn refused<T: DeserializeOwned + std::fmt::Debug>(v: Value) -> ApiError {
-        decode::<T>(&params(v), "DescribeKeyPairs").unwrap_err()
+        decode::<T>(params(v), "DescribeKeyPairs").unwrap_err()
     }
 
     #[test]
     fn the_form_and_json_feed_the_same_struct() {
         let json: Describe = decode(
-            &params(json!({"Limit": 5, "Filters": [{"Name": "key-name", "Values": ["a"]}]})),
+            params(json!({"Limit": 5, "Filters": [{"Name": "key-name", "Values": ["a"]}]})),
             "D",
         )
         .unwrap();
         let form: Describe = decode(
-            &crate::params::unflatten([
+            crate::params::unflatten([
                 ("Limit", "5"),
                 ("Filters.0.Name", "key-name"),
                 ("Filters.0.Values.0", "a"),
@@ -351,7 +350,7 @@ mod tests {
     #[test]
     fn integers_and_flags_accept_what_clients_send() {
         let ok: CvmBinding = decode(
-            &params(json!({"KeyIds": [], "InstanceIds": [], "ForceStop": "True"})),
+            params(json!({"KeyIds": [], "InstanceIds": [], "ForceStop": "True"})),
             "A",
         )
         .unwrap();
@@ -362,7 +361,7 @@ mod tests {
         assert_eq!(e.code, "InvalidParameter");
         let e = refused::<CvmCreate>(json!({"KeyName": "k", "ProjectId": null}));
         assert_eq!(e.code, "MissingParameter", "null is absent: {}", e.en);
-        let absent: Describe = decode(&params(json!({"Limit": null})), "D").unwrap();
+        let absent: Describe = decode(params(json!({"Limit": null})), "D").unwrap();
         assert_eq!(absent.limit, None);
     }
 }

@@ -48,7 +48,7 @@ fn decode_everywhere(p: &params::Params) {
             if Action::from_name(action.name(), product).is_none() {
                 continue;
             }
-            if let Ok(actions::Request::Describe(d)) = actions::decode(product, action, p) {
+            if let Ok(actions::Request::Describe(d)) = actions::decode(product, action, p.clone()) {
                 let _ = Query::parse(
                     product,
                     d.key_ids.as_deref(),

@@ -330,7 +330,7 @@ async fn handle(
         &st.service,
         &Scope::new(caller.account, product),
         action,
-        &params,
+        params,
     )
     .await
 }
