@@ -69,7 +69,7 @@ pub use instance::{
     InstanceState, OsFamily, RunningInstance, StaticInstances,
 };
 pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGenerator};
-pub use metered::{MeteredStore, StoreObserver};
+pub use metered::{MeteredStore, StoreObserver, STORE_OPERATIONS};
 pub use model::{Association, Change, KeyPair, Scope};
 pub use name::{Description, KeyName};
 pub use openssh::{

@@ -11,6 +11,24 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The names [`MeteredStore`] reports, one per method of the store port, so an observer
+/// can prepare for each.
+pub const STORE_OPERATIONS: [&str; 13] = [
+    "insert",
+    "check_new",
+    "get",
+    "query",
+    "update",
+    "delete",
+    "associate",
+    "disassociate",
+    "scan",
+    "load",
+    "count_all",
+    "purge",
+    "ready",
+];
+
 /// Told how long each store operation took. Called on the caller's task after every
 /// operation, so it must be cheap and must not block.
 pub trait StoreObserver: Send + Sync {

@@ -12,7 +12,7 @@
 //! Labels only take values from fixed sets (known actions, the two products, the codes
 //! this server emits), so a client cannot grow them without bound.
 
-use keypair_core::{Action, PoolStats, Product, StoreObserver};
+use keypair_core::{Action, PoolStats, Product, StoreObserver, STORE_OPERATIONS};
 use metrics::{
     Counter, Histogram, Key, KeyName as MetricName, Label, Level, Metadata, Recorder, SharedString,
     Unit,
@@ -67,23 +67,6 @@ pub struct Metrics {
 /// so without this a server nobody scrapes would hold every sample it ever took. With
 /// it, at most this many (8 bytes each) per recording thread wait at once.
 const UPKEEP_EVERY: u64 = 4096;
-
-/// The store port's operations, whose latency handles are registered up front.
-const STORE_OPS: [&str; 13] = [
-    "insert",
-    "check_new",
-    "get",
-    "query",
-    "update",
-    "delete",
-    "associate",
-    "disassociate",
-    "scan",
-    "load",
-    "count_all",
-    "purge",
-    "ready",
-];
 
 /// The labels of request series: every action and `unknown`, both products and `-`.
 const ACTIONS: usize = Action::ALL.len() + 1;
@@ -141,7 +124,7 @@ impl Metrics {
         let process = metrics_process::Collector::default();
         metrics::with_local_recorder(&recorder, || process.describe());
         let latency = (0..ACTIONS * PRODUCTS).map(|_| OnceLock::new()).collect();
-        let store = STORE_OPS
+        let store = STORE_OPERATIONS
             .into_iter()
             .map(|op| (op, OnceLock::new()))
             .collect();

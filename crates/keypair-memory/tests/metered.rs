@@ -2,7 +2,7 @@
 //! conformance suite passes through it, and its observer hears of every operation.
 
 use keypair_core::fixtures::{fresh_scope, key_pair};
-use keypair_core::{KeyPairStore, MeteredStore, Product, Query, StoreObserver};
+use keypair_core::{KeyPairStore, MeteredStore, Product, Query, StoreObserver, STORE_OPERATIONS};
 use keypair_memory::MemoryStore;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,4 +34,12 @@ async fn the_observer_hears_every_operation_by_name() {
     assert!(refused.is_err(), "a duplicate name is refused");
     store.query(&scope, &Query::all()).await.unwrap();
     assert_eq!(*seen.0.lock().unwrap(), ["insert", "insert", "query"]);
+    // Every name reported is one the observer was told to expect.
+    store.ready().await.unwrap();
+    store.count_all().await.unwrap();
+    let seen = seen.0.lock().unwrap();
+    assert!(
+        seen.iter().all(|op| STORE_OPERATIONS.contains(op)),
+        "{seen:?}"
+    );
 }
