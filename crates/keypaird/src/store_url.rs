@@ -164,32 +164,23 @@ impl fmt::Debug for StoreUrl {
 impl StoreUrl {
     /// Opens the store this URL names for serving, applying schema migrations.
     pub async fn open(&self) -> Result<OpenedStore, OpenStoreError> {
-        if let StoreUrl::Postgres(url) = self {
-            let store = keypair_postgres::Postgres::connect(url).await?;
-            let admission = Arc::new(store.admission()?);
-            return Ok(OpenedStore {
-                store: Arc::new(store),
-                shared_admission: Some((admission.clone(), admission)),
-            });
-        }
         let max = keypair_sqlite::SqliteOptions::default().max_connections;
-        Ok(OpenedStore {
-            store: self.open_with_connections(max).await?,
-            shared_admission: None,
-        })
+        self.open_with_connections(max).await
     }
 
     /// Opens the store for a bulk transfer, which runs one operation at a time: one
     /// SQLite connection, so one thread (and one allocator arena) holds its batches.
     pub async fn open_for_transfer(&self) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
-        self.open_with_connections(1).await
+        Ok(self.open_with_connections(1).await?.store)
     }
 
+    /// The store, and for PostgreSQL its fleet-wide admission ports (their pool opens no
+    /// connection until one is used).
     async fn open_with_connections(
         &self,
         max_connections: usize,
-    ) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
-        Ok(match self {
+    ) -> Result<OpenedStore, OpenStoreError> {
+        let store: Arc<dyn KeyPairStore> = match self {
             StoreUrl::Memory => Arc::new(keypair_memory::MemoryStore::new()),
             StoreUrl::SqliteMemory => Arc::new(keypair_sqlite::Sqlite::open_in_memory().await?),
             StoreUrl::Sqlite { path, synchronous } => {
@@ -199,7 +190,18 @@ impl StoreUrl {
                 };
                 Arc::new(keypair_sqlite::Sqlite::open_with(path, options).await?)
             }
-            StoreUrl::Postgres(url) => Arc::new(keypair_postgres::Postgres::connect(url).await?),
+            StoreUrl::Postgres(url) => {
+                let store = keypair_postgres::Postgres::connect(url).await?;
+                let admission = Arc::new(store.admission()?);
+                return Ok(OpenedStore {
+                    store: Arc::new(store),
+                    shared_admission: Some((admission.clone(), admission)),
+                });
+            }
+        };
+        Ok(OpenedStore {
+            store,
+            shared_admission: None,
         })
     }
 
