@@ -47,7 +47,22 @@ def main():
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "keypaird", "-p", "keypair-loadgen"],
                    check=True, cwd=ROOT)
-    work = tempfile.mkdtemp(prefix="keypair-fairness-")
+    # The database and log go with the run: nothing is left behind.
+    with tempfile.TemporaryDirectory(prefix="keypair-fairness-") as work:
+        alone, shared, a_codes = measure(args, work)
+    p95_alone = statistics.median(r["p95_ms"] for r in alone)
+    p95_shared = statistics.median(r["p95_ms"] for r in shared)
+    ratio = p95_shared / p95_alone
+    ok = all(set(r["codes"]) == {"OK"} for r in alone + shared) and ratio <= 2.0
+    print(json.dumps({"b_p95_ms_alone": p95_alone, "b_p95_ms_with_a": p95_shared, "ratio": ratio,
+                      "b_p50_ms_alone": statistics.median(r["p50_ms"] for r in alone),
+                      "b_p50_ms_with_a": statistics.median(r["p50_ms"] for r in shared),
+                      "a_codes_last_round": a_codes, "rounds": args.rounds, "pass": ok}))
+    sys.exit(0 if ok else 1)
+
+
+def measure(args, work):
+    """Starts a server in `work` and runs the rounds; returns B alone, B shared, A's codes."""
     config = os.path.join(work, "keypaird.toml")
     with open(config, "w") as f:
         f.write(f'listen = "127.0.0.1:0"\nstore = "sqlite:{work}/keys.db"\n')
@@ -73,15 +88,7 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=30)
-    p95_alone = statistics.median(r["p95_ms"] for r in alone)
-    p95_shared = statistics.median(r["p95_ms"] for r in shared)
-    ratio = p95_shared / p95_alone
-    ok = all(set(r["codes"]) == {"OK"} for r in alone + shared) and ratio <= 2.0
-    print(json.dumps({"b_p95_ms_alone": p95_alone, "b_p95_ms_with_a": p95_shared, "ratio": ratio,
-                      "b_p50_ms_alone": statistics.median(r["p50_ms"] for r in alone),
-                      "b_p50_ms_with_a": statistics.median(r["p50_ms"] for r in shared),
-                      "a_codes_last_round": a_codes, "rounds": args.rounds, "pass": ok}))
-    sys.exit(0 if ok else 1)
+    return alone, shared, a_codes
 
 
 if __name__ == "__main__":

@@ -40,7 +40,14 @@ def main():
     ap.add_argument("--connections", type=int, default=256)
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "keypaird", "-p", "keypair-loadgen"], check=True, cwd=ROOT)
-    work = tempfile.mkdtemp(prefix="keypair-soak-")
+    # The database and log go with the run: a soak leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix="keypair-soak-") as work:
+        ok = soak(args, work)
+    sys.exit(0 if ok else 1)
+
+
+def soak(args, work):
+    """Runs the load against a server in `work`; prints the figures; True if they pass."""
     config = os.path.join(work, "keypaird.toml")
     with open(config, "w") as f:
         f.write(f"""listen = "127.0.0.1:0"
@@ -56,6 +63,16 @@ credentials = [{{ secret_id = "{ID}", secret_key = "{KEY}" }}]
 """)
     server = subprocess.Popen([os.path.join(REL, "keypaird"), "serve", "--config", config],
                               stdout=subprocess.PIPE, stderr=open(os.path.join(work, "server.log"), "w"), text=True)
+    try:
+        return measure(args, server)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def measure(args, server):
+    """Drives the mixed load at `server`, sampling its RSS each second."""
     endpoint = re.match(r"listening on http://(\S+)", server.stdout.readline()).group(1)
     load = subprocess.Popen([os.path.join(REL, "keypair-loadgen"), "--json", "--endpoint", endpoint,
                              "--secret-id", ID, "--secret-key", KEY, "--action", "mixed",
@@ -87,7 +104,7 @@ credentials = [{{ secret_id = "{ID}", secret_key = "{KEY}" }}]
     if not ok:
         print(f"soak FAILED: unexpected codes {bad}, RSS growth {growth:.1%} "
               f"({rss_end - rss_early} KiB, allowed {allowed_kib:.0f} KiB), clean exit {clean_exit}", file=sys.stderr)
-        sys.exit(1)
+    return ok
 
 
 if __name__ == "__main__":
