@@ -205,6 +205,16 @@ impl StoreUrl {
         })
     }
 
+    /// The kind of store, `memory`, `sqlite` or `postgres`: what an export names as its
+    /// source. Never the URL itself, which may hold a password.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreUrl::Memory => "memory",
+            StoreUrl::SqliteMemory | StoreUrl::Sqlite { .. } => "sqlite",
+            StoreUrl::Postgres(_) => "postgres",
+        }
+    }
+
     /// For a SQLite file, its path.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         match self {
@@ -264,6 +274,21 @@ mod tests {
         assert_eq!(url.to_string(), "host=a password=*** user=u");
         let quoted: StoreUrl = "host=a password='s3 cret' user=u".parse().unwrap();
         assert_eq!(quoted.to_string(), "host=a password=*** user=u");
+    }
+
+    #[test]
+    fn names_its_kind_without_the_url() {
+        // An export writes the kind into its header: a password must not ride along.
+        let kinds = [
+            ("memory", "memory"),
+            ("sqlite::memory:", "sqlite"),
+            ("sqlite:k.db?synchronous=normal", "sqlite"),
+            ("postgres://u:s3cret@db/keys", "postgres"),
+            ("host=a password=s3cret user=u", "postgres"),
+        ];
+        for (given, kind) in kinds {
+            assert_eq!(given.parse::<StoreUrl>().unwrap().kind(), kind, "{given}");
+        }
     }
 
     #[test]

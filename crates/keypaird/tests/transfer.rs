@@ -8,6 +8,7 @@ use keypair_core::{
 };
 use keypair_memory::MemoryStore;
 use keypair_sqlite::Sqlite;
+use keypaird::store_url::StoreUrl;
 use keypaird::transfer::{self, TransferError};
 use std::io::{BufRead, BufReader, Cursor};
 use std::path::Path;
@@ -72,13 +73,13 @@ async fn describe_all(store: &dyn KeyPairStore, scopes: &[Scope]) -> Vec<Vec<Key
     out
 }
 
-async fn fresh_postgres() -> Option<Arc<dyn KeyPairStore>> {
-    let url = keypair_postgres::test_server::url_or_skip("transfer_round_trip")?;
+async fn fresh_postgres(name: &str) -> Option<(String, Arc<dyn KeyPairStore>)> {
+    let url = keypair_postgres::test_server::url_or_skip(name)?;
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(conn);
-    let name = format!("transfer_{}", std::process::id());
+    let name = format!("{name}_{}", std::process::id());
     client
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
         .await
@@ -88,10 +89,9 @@ async fn fresh_postgres() -> Option<Arc<dyn KeyPairStore>> {
         .await
         .unwrap();
     let (base, _) = url.rsplit_once('/').unwrap();
-    let store = keypair_postgres::Postgres::connect(&format!("{base}/{name}"))
-        .await
-        .unwrap();
-    Some(Arc::new(store))
+    let url = format!("{base}/{name}");
+    let store = keypair_postgres::Postgres::connect(&url).await.unwrap();
+    Some((url, Arc::new(store)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,14 +105,17 @@ async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
     let expected = describe_all(&memory, &scopes).await;
     let dir = tempfile::tempdir().unwrap();
     let sqlite1 = Sqlite::open(dir.path().join("one.db")).await.unwrap();
-    transfer::migrate(&memory, &sqlite1, false).await.unwrap();
+    transfer::migrate(&memory, &sqlite1, false, 1)
+        .await
+        .unwrap();
     assert!(
         describe_all(&sqlite1, &scopes).await == expected,
         "memory -> SQLite"
     );
     let mut last: Arc<dyn KeyPairStore> = Arc::new(sqlite1);
-    if let Some(pg) = fresh_postgres().await {
-        transfer::migrate(&*last, &*pg, false).await.unwrap();
+    if let Some((_, pg)) = fresh_postgres("transfer_round_trip").await {
+        // Two lanes, as `keypaird migrate` runs into PostgreSQL.
+        transfer::migrate(&*last, &*pg, false, 2).await.unwrap();
         assert!(
             describe_all(&*pg, &scopes).await == expected,
             "SQLite -> PostgreSQL"
@@ -120,7 +123,7 @@ async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
         last = pg;
     }
     let sqlite2 = Sqlite::open(dir.path().join("two.db")).await.unwrap();
-    transfer::migrate(&*last, &sqlite2, false).await.unwrap();
+    transfer::migrate(&*last, &sqlite2, false, 1).await.unwrap();
     assert!(
         describe_all(&sqlite2, &scopes).await == expected,
         "PostgreSQL -> SQLite"
@@ -150,13 +153,15 @@ async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
     transfer::verify(&memory, &back, false).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
-    let dir = tempfile::tempdir().unwrap();
-    let (src, dst) = (dir.path().join("src.db"), dir.path().join("dst.db"));
+/// Seeds a SQLite source with `records(accounts, per)`, kills `keypaird migrate` into
+/// `to` with SIGKILL once its first batch is acknowledged, runs it again, and checks the
+/// two stores are identical.
+async fn killed_migration_resumes(dir: &Path, to: &str, accounts: u64, per: u64) {
+    let src = dir.join("src.db");
+    let (all, _) = records(accounts, per);
+    let total = all.len() as u64;
     {
         let source = Sqlite::open(&src).await.unwrap();
-        let (all, _) = records(40, 400);
         for batch in all.chunks(transfer::BATCH) {
             source.load(batch).await.unwrap();
         }
@@ -164,7 +169,7 @@ async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
     let migrate = || {
         Command::new(env!("CARGO_BIN_EXE_keypaird"))
             .args(["migrate", "--from", &format!("sqlite:{}", src.display())])
-            .args(["--to", &format!("sqlite:{}", dst.display())])
+            .args(["--to", to])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
@@ -182,10 +187,17 @@ async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
     );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let partial = Sqlite::open(&dst).await.unwrap().count_all().await.unwrap();
+    let target_url: StoreUrl = to.parse().unwrap();
+    let partial = target_url
+        .open_for_transfer()
+        .await
+        .unwrap()
+        .count_all()
+        .await
+        .unwrap();
     assert!(
-        partial > 0 && partial < 32_000,
-        "killed mid-way: {partial} of 32,000"
+        partial > 0 && partial < total,
+        "killed mid-way: {partial} of {total}"
     );
     let rerun = migrate().wait_with_output().unwrap();
     assert!(
@@ -194,9 +206,27 @@ async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
         String::from_utf8_lossy(&rerun.stderr)
     );
     let source = Sqlite::open(&src).await.unwrap();
-    let target = Sqlite::open(&dst).await.unwrap();
-    transfer::verify(&source, &target, false).await.unwrap();
-    assert_eq!(target.count_all().await.unwrap(), 32_000);
+    let target = target_url.open_for_transfer().await.unwrap();
+    transfer::verify(&source, &*target, false).await.unwrap();
+    assert_eq!(target.count_all().await.unwrap(), total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let to = format!("sqlite:{}", dir.path().join("dst.db").display());
+    killed_migration_resumes(dir.path(), &to, 40, 400).await;
+}
+
+/// Into PostgreSQL a batch is written as two transactions at once (`load_lanes`): a kill
+/// can land between them, and the rerun still ends identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_into_postgres_killed_mid_way_resumes_to_identical_stores() {
+    let Some((url, _)) = fresh_postgres("transfer_kill").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    killed_migration_resumes(dir.path(), &url, 40, 400).await;
 }
 
 #[tokio::test]
@@ -207,13 +237,13 @@ async fn a_target_with_other_data_is_refused_unless_merging() {
     source.load(a).await.unwrap();
     let target = MemoryStore::new();
     target.load(&b[..1]).await.unwrap();
-    let refused = transfer::migrate(&source, &target, false).await;
+    let refused = transfer::migrate(&source, &target, false, 1).await;
     assert!(
         matches!(refused, Err(TransferError::TargetNotEmpty(_))),
         "{refused:?}"
     );
     assert_eq!(target.count_all().await.unwrap(), 1, "nothing written");
-    transfer::migrate(&source, &target, true).await.unwrap();
+    transfer::migrate(&source, &target, true, 3).await.unwrap();
     assert_eq!(target.count_all().await.unwrap(), 11);
 }
 
