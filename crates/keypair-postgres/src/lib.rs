@@ -126,6 +126,46 @@ fn pool(config: tokio_postgres::Config, options: &PostgresOptions) -> Result<Poo
         .map_err(|e| ConnectError::Connect(e.to_string()))
 }
 
+/// Where a connection goes, for messages: hosts, ports, user and database, never the
+/// password.
+fn target(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(dir) => dir.display().to_string(),
+        })
+        .collect();
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    format!(
+        "host {} port {} user {} database {}",
+        hosts.join(","),
+        if ports.is_empty() {
+            "5432".to_owned()
+        } else {
+            ports.join(",")
+        },
+        config.get_user().unwrap_or("(default)"),
+        config.get_dbname().unwrap_or("(default)"),
+    )
+}
+
+/// An error and its sources, each once: the pool's message alone ("error connecting to
+/// server") does not say why.
+fn error_chain(e: &dyn StdError) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The PostgreSQL store: the shared SQL of `keypair-sql` over [`Postgres`]. Cheap to
 /// clone; clones share the pool. Open one with [`Postgres::connect`].
 pub type PostgresStore = SqlStore<Postgres>;
@@ -164,11 +204,9 @@ impl Postgres {
             config,
             options,
         };
-        let mut client = store
-            .pool
-            .get()
-            .await
-            .map_err(|e| ConnectError::Connect(e.to_string()))?;
+        let mut client = store.pool.get().await.map_err(|e| {
+            ConnectError::Connect(format!("{}: {}", target(&store.config), error_chain(&e)))
+        })?;
         schema::migrate(&mut client).await?;
         Ok(SqlStore::new(store))
     }

@@ -68,3 +68,28 @@ fn outside_tokio_the_store_says_it_needs_tokio() {
     let message = result.err().unwrap().to_string();
     assert!(message.contains("needs a tokio runtime"), "{message}");
 }
+
+#[tokio::test]
+async fn a_failed_connection_says_where_and_why_but_not_the_password() {
+    // A socket directory that does not exist: nothing is created, nothing listens.
+    let missing = std::env::temp_dir().join(format!("keypair-no-server-{}", std::process::id()));
+    let url = format!(
+        "host={} port=5999 user=keypair password=hunter2 dbname=keys",
+        missing.display()
+    );
+    let Err(e) = Postgres::connect(&url).await else {
+        panic!("connected to a socket directory that does not exist");
+    };
+    assert!(matches!(e, ConnectError::Connect(_)), "{e:?}");
+    let message = e.to_string();
+    for part in [
+        missing.to_str().unwrap(),
+        "5999",
+        "keypair",
+        "keys",
+        "No such file",
+    ] {
+        assert!(message.contains(part), "{part:?} missing from {message:?}");
+    }
+    assert!(!message.contains("hunter2"), "{message}");
+}
