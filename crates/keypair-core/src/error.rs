@@ -331,3 +331,52 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes, `outer: inner: …`, for an operator's log or a start-up
+/// message. A cause whose text the message already holds is not repeated: wrappers such
+/// as a connection pool's often print their source inside their own message.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Layer {
+        text: &'static str,
+        #[source]
+        source: Option<Box<Layer>>,
+    }
+
+    fn layer(text: &'static str, source: Option<Layer>) -> Layer {
+        Layer {
+            text,
+            source: source.map(Box::new),
+        }
+    }
+
+    #[test]
+    fn a_chain_lists_each_cause_once() {
+        let io = layer("No such file or directory", None);
+        let connect = layer("error connecting to server", Some(io));
+        let pool = layer("pool: error connecting to server", Some(connect));
+        assert_eq!(
+            error_chain(&pool),
+            "pool: error connecting to server: No such file or directory"
+        );
+        assert_eq!(error_chain(&layer("alone", None)), "alone");
+    }
+}

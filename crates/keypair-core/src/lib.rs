@@ -62,7 +62,7 @@ pub mod testkit;
 
 pub use admission::{NonceLedger, NonceVerdict, RateCounter, RateKey};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use error::{BoxError, Error, Result};
+pub use error::{error_chain, BoxError, Error, Result};
 pub use id::{AccountId, IdGenerator, InstanceId, KeyId, ProjectId, RandomIds, SequentialIds};
 pub use instance::{
     binding_decision, Admission, AnyInstance, BindingOp, Instance, InstanceDirectory,

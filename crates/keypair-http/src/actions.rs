@@ -198,7 +198,7 @@ pub async fn run(
     let product = scope.product;
     let domain = |e: keypair_core::Error| {
         if crate::error::is_internal(&e) {
-            let cause = crate::error::chain(&e);
+            let cause = keypair_core::error_chain(&e);
             tracing::error!(action = action.name(), %product, error = %cause, "internal error");
         }
         from_domain(&e, product)

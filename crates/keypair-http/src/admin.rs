@@ -113,7 +113,7 @@ async fn reset(State(st): State<Arc<AppState>>, headers: HeaderMap, uri: Uri) ->
     match st.service.store().purge(account.as_ref()).await {
         Ok(n) => answer(ROUTE, StatusCode::OK, json!({"Removed": n})),
         Err(e) => {
-            tracing::error!(error = %crate::error::chain(&e), "admin reset failed");
+            tracing::error!(error = %keypair_core::error_chain(&e), "admin reset failed");
             let body = json!({"Error": "the store failed; the server log has the cause"});
             answer(ROUTE, StatusCode::INTERNAL_SERVER_ERROR, body)
         }
@@ -141,7 +141,7 @@ async fn ready(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response 
     match st.service.store().ready().await {
         Ok(()) => answer(ROUTE, StatusCode::OK, json!({"Status": "ready"})),
         Err(e) => {
-            tracing::warn!(error = %crate::error::chain(&e), "not ready");
+            tracing::warn!(error = %keypair_core::error_chain(&e), "not ready");
             unavailable(format!("the store is not reachable: {e}"))
         }
     }

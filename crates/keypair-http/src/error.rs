@@ -419,23 +419,11 @@ pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// An error and its causes, `outer: inner: …`, for the operator's log.
-pub fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// The answer when an admission port (nonce ledger, rate counter) could not decide,
 /// typically because the shared database is unreachable: logged with its cause, and
 /// answered with the retryable internal-error code, never let through undecided.
 pub fn undecided(port: &str, err: &keypair_core::StoreError, product: Product) -> ApiError {
-    tracing::error!(%product, error = %chain(err), "{port} could not decide; refusing the request");
+    tracing::error!(%product, error = %keypair_core::error_chain(err), "{port} could not decide; refusing the request");
     ApiError::internal(product)
 }
 

@@ -151,21 +151,6 @@ fn target(config: &tokio_postgres::Config) -> String {
     )
 }
 
-/// An error and its sources, each once: the pool's message alone ("error connecting to
-/// server") does not say why.
-fn error_chain(e: &dyn StdError) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let said = cause.to_string();
-        if !text.contains(&said) {
-            text = format!("{text}: {said}");
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// The PostgreSQL store: the shared SQL of `keypair-sql` over [`Postgres`]. Cheap to
 /// clone; clones share the pool. Open one with [`Postgres::connect`].
 pub type PostgresStore = SqlStore<Postgres>;
@@ -205,7 +190,9 @@ impl Postgres {
             options,
         };
         let mut client = store.pool.get().await.map_err(|e| {
-            ConnectError::Connect(format!("{}: {}", target(&store.config), error_chain(&e)))
+            // The pool's own message ("error connecting to server") does not say why.
+            let cause = keypair_core::error_chain(&e);
+            ConnectError::Connect(format!("{}: {cause}", target(&store.config)))
         })?;
         schema::migrate(&mut client).await?;
         Ok(SqlStore::new(store))
