@@ -17,6 +17,7 @@ use crate::store_url::StoreUrl;
 use keypair_core::{KeyId, KeyPair, KeyPairRecord, KeyPairStore, Scope, StoreError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
@@ -449,8 +450,9 @@ pub async fn migrate(
 
 /// Load transactions a migration runs at once into a store of this kind. PostgreSQL
 /// runs each transaction on one server process, so one lane keeps one server core busy
-/// (index maintenance is most of a bulk load's cost there) while the others idle; two
-/// lanes measured 55k key pairs/s against 36k with one on the 2-core benchmark machine.
+/// (index maintenance is most of a bulk load's cost there) while the others idle. On the
+/// 2-core benchmark machine, loading one 1,000,000-key store took 18.2 s with two lanes
+/// and 27.7 s with one (docs/benchmarks.md has the benchmark runs).
 /// SQLite has one writer, and each extra transaction is one more commit rewriting the
 /// batch's index pages; memory is bound by this process's own CPU.
 pub fn load_lanes(url: &StoreUrl) -> usize {
@@ -460,25 +462,20 @@ pub fn load_lanes(url: &StoreUrl) -> usize {
     }
 }
 
-/// Splits a batch into `lanes` parts by account (a stable hash of the account id), so
-/// no two parts share an account: their scope counts and name and key uniqueness are
-/// each decided within one transaction. Empty parts are dropped.
+/// Splits a batch into `lanes` parts by a hash of the account id, so no two parts share
+/// an account: their scope counts and name and key uniqueness are each decided within
+/// one transaction. Empty parts are dropped.
 fn split_by_account(batch: Vec<KeyPair>, lanes: usize) -> Vec<Vec<KeyPair>> {
     let lanes = lanes.max(1);
     if lanes == 1 {
         return vec![batch];
     }
     let mut parts: Vec<Vec<KeyPair>> = (0..lanes).map(|_| Vec::new()).collect();
+    // Any hash keeps an account in one part; the partition only has to hold per batch.
+    let hasher = std::collections::hash_map::RandomState::new();
     for kp in batch {
-        // FNV-1a: stable, and spread enough for numeric account ids.
-        let hash = kp
-            .account
-            .as_str()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
-        parts[(hash % lanes as u64) as usize].push(kp);
+        let lane = hasher.hash_one(kp.account.as_str()) % lanes as u64;
+        parts[lane as usize].push(kp);
     }
     parts.retain(|p| !p.is_empty());
     parts
