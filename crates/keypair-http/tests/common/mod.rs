@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses part of the harness
 
+pub mod golden;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -29,6 +31,8 @@ pub const SEED_KEY: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDP0Yw2T4itUKOJ
 pub struct Wire {
     pub app: axum::Router,
     pub clock: Arc<ManualClock>,
+    /// Where every answer is recorded, for the golden comparison of the wire suite.
+    pub capture: Option<Arc<golden::Capture>>,
 }
 
 pub fn wire_with(config: HttpConfig) -> Wire {
@@ -80,6 +84,7 @@ fn wire_from(
     Wire {
         app: router(Arc::new(state)),
         clock,
+        capture: None,
     }
 }
 
@@ -96,7 +101,20 @@ pub fn service_of(version: &str) -> &'static str {
 }
 
 impl Wire {
+    /// Records every answer from now on under `name` ([`golden`]).
+    pub fn capture(&mut self, name: &'static str) -> Arc<golden::Capture> {
+        let capture = Arc::new(golden::Capture::new(name));
+        self.capture = Some(capture.clone());
+        capture
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Value {
+        let action = req
+            .headers()
+            .get("x-tc-action")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned();
         let resp = self.app.clone().oneshot(req).await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "always HTTP 200");
         assert_eq!(
@@ -105,6 +123,9 @@ impl Wire {
             "exactly, no charset"
         );
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        if let Some(capture) = &self.capture {
+            capture.record(&action, &bytes);
+        }
         let v: Value = serde_json::from_slice(&bytes).unwrap();
         let rid = v["Response"]["RequestId"]
             .as_str()

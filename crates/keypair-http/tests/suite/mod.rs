@@ -43,7 +43,8 @@ pub async fn postgres() -> Option<Arc<dyn KeyPairStore>> {
 }
 
 /// The suite's tests, each on a fresh store from `$store` (an async fn returning
-/// `Option<Arc<dyn KeyPairStore>>`; `None` skips).
+/// `Option<Arc<dyn KeyPairStore>>`; `None` skips). Every answer is compared with the
+/// golden capture of its test (`tests/golden/<test>.txt`), the same for every store.
 #[macro_export]
 macro_rules! wire_suite {
     ($store:path) => {
@@ -51,35 +52,18 @@ macro_rules! wire_suite {
             $store().await.map(common::wire_on)
         }
 
+        wire_suite!(@case $store, hostile, every_hostile_request_gets_its_documented_code_and_changes_nothing);
+        wire_suite!(@case $store, isolation, a_second_account_cannot_reach_the_first_accounts_key_pairs);
+        wire_suite!(@case $store, isolation, cvm_and_lighthouse_never_see_each_other);
+        wire_suite!(@case $store, errors, dispatch_and_business_error_codes_per_product);
+    };
+    (@case $store:path, $module:ident, $name:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn every_hostile_request_gets_its_documented_code_and_changes_nothing() {
-            if let Some(w) = wire_or_skip().await {
-                suite::hostile::every_hostile_request_gets_its_documented_code_and_changes_nothing(
-                    w,
-                )
-                .await;
-            }
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn a_second_account_cannot_reach_the_first_accounts_key_pairs() {
-            if let Some(w) = wire_or_skip().await {
-                suite::isolation::a_second_account_cannot_reach_the_first_accounts_key_pairs(w)
-                    .await;
-            }
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn cvm_and_lighthouse_never_see_each_other() {
-            if let Some(w) = wire_or_skip().await {
-                suite::isolation::cvm_and_lighthouse_never_see_each_other(w).await;
-            }
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn dispatch_and_business_error_codes_per_product() {
-            if let Some(w) = wire_or_skip().await {
-                suite::errors::dispatch_and_business_error_codes_per_product(w).await;
+        async fn $name() {
+            if let Some(mut w) = wire_or_skip().await {
+                let golden = w.capture(stringify!($name));
+                suite::$module::$name(w).await;
+                golden.check();
             }
         }
     };
