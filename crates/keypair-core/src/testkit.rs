@@ -693,22 +693,16 @@ pub async fn timestamps_round_trip(store: Store) {
 ///   runtime (`tokio` with `macros` and `rt`).
 /// - `store_conformance!(futures: $make)`: each case is a plain `#[test]` driven by
 ///   `futures::executor::block_on`, with no tokio at all.
-/// - `store_conformance!(optional: $make)`: multi-thread tokio, where `$make` is a
-///   future of `Option<Arc<dyn KeyPairStore>>`; `None` means the backend is unavailable
-///   and the case returns (the factory is expected to have said so loudly).
+/// - `store_conformance!(multi_thread: $make)` is the first form, spelt out; attributes
+///   before any spelt-out form are put on every case, e.g.
+///   `store_conformance!(#[ignore = "needs a server"] multi_thread: $make)`.
 #[macro_export]
 macro_rules! store_conformance {
-    (optional: $make:expr) => {
-        $crate::store_conformance!(@all multi_thread; $make);
+    ($(#[$attr:meta])* current_thread: $make:expr) => {
+        $crate::store_conformance!(@all current_thread; [$(#[$attr])*]; $crate::store_conformance!(@some $make));
     };
-    (current_thread: $make:expr) => {
-        $crate::store_conformance!(@all current_thread; $crate::store_conformance!(@some $make));
-    };
-    (futures: $make:expr) => {
-        $crate::store_conformance!(@all futures; $crate::store_conformance!(@some $make));
-    };
-    ($make:expr) => {
-        $crate::store_conformance!(@all multi_thread; $crate::store_conformance!(@some $make));
+    ($(#[$attr:meta])* futures: $make:expr) => {
+        $crate::store_conformance!(@all futures; [$(#[$attr])*]; $crate::store_conformance!(@some $make));
     };
     (@some $make:expr) => {
         async {
@@ -716,8 +710,8 @@ macro_rules! store_conformance {
             Some(store)
         }
     };
-    (@all $runner:ident; $make:expr) => {
-        $crate::store_conformance!(@cases $runner; $make;
+    (@all $runner:ident; $attrs:tt; $make:expr) => {
+        $crate::store_conformance!(@cases $runner; $attrs; $make;
             insert_then_read_round_trips,
             duplicate_name_is_rejected_per_scope,
             duplicate_public_key_is_rejected_per_scope,
@@ -744,22 +738,25 @@ macro_rules! store_conformance {
             load_keeps_every_field_and_refuses_conflicts,
         );
     };
-    (@cases $runner:ident; $make:expr; $($case:ident),* $(,)?) => {
-        $( $crate::store_conformance!(@case $runner; $make; $case); )*
+    (@cases $runner:ident; $attrs:tt; $make:expr; $($case:ident),* $(,)?) => {
+        $( $crate::store_conformance!(@case $runner; $attrs; $make; $case); )*
     };
-    (@case multi_thread; $make:expr; $case:ident) => {
+    (@case multi_thread; [$($attrs:tt)*]; $make:expr; $case:ident) => {
+        $($attrs)*
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
             $crate::store_conformance!(@body $make; $case);
         }
     };
-    (@case current_thread; $make:expr; $case:ident) => {
+    (@case current_thread; [$($attrs:tt)*]; $make:expr; $case:ident) => {
+        $($attrs)*
         #[::tokio::test(flavor = "current_thread")]
         async fn $case() {
             $crate::store_conformance!(@body $make; $case);
         }
     };
-    (@case futures; $make:expr; $case:ident) => {
+    (@case futures; [$($attrs:tt)*]; $make:expr; $case:ident) => {
+        $($attrs)*
         #[test]
         fn $case() {
             $crate::testkit::block_on(async {
@@ -772,6 +769,12 @@ macro_rules! store_conformance {
         if let Some(store) = store {
             $crate::testkit::$case(store).await;
         }
+    };
+    ($(#[$attr:meta])* multi_thread: $make:expr) => {
+        $crate::store_conformance!(@all multi_thread; [$(#[$attr])*]; $crate::store_conformance!(@some $make));
+    };
+    ($make:expr) => {
+        $crate::store_conformance!(@all multi_thread; []; $crate::store_conformance!(@some $make));
     };
 }
 

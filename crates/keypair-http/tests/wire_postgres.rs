@@ -3,4 +3,4 @@
 mod common;
 mod suite;
 
-wire_suite!(suite::postgres);
+wire_suite!(suite::postgres, keypair_postgres::postgres_test);

@@ -1,15 +1,18 @@
 //! A throwaway PostgreSQL cluster for tests (feature `test-server`).
 //!
-//! [`url_or_skip`] answers `KEYPAIR_TEST_POSTGRES_URL` when it is set; otherwise it
-//! starts one cluster per test process: `initdb` into a fresh directory under the temp
-//! dir, then `postgres` listening only on a Unix socket in that directory, as the
-//! `postgres` user when running as root (initdb refuses root). The server is started
-//! with `setpriv --pdeathsig`, from a thread that lives as long as the process, so it
-//! shuts down when the test process ends, however it ends; directories left by earlier
-//! processes that are gone are removed at the next start.
+//! [`url`] answers `KEYPAIR_TEST_POSTGRES_URL` when it is set; otherwise it starts one
+//! cluster per test process: `initdb` into a fresh directory under the temp dir, then
+//! `postgres` listening only on a Unix socket in that directory, as the `postgres` user
+//! when running as root (initdb refuses root). The server is started with `setpriv
+//! --pdeathsig`, from a thread that lives as long as the process, so it shuts down when
+//! the test process ends, however it ends; directories left by earlier processes that
+//! are gone are removed at the next start.
 //!
-//! Where no server can be had, the tests say loudly that they were skipped — unless
-//! `KEYPAIR_REQUIRE_POSTGRES=1`, which turns the skip into a failure (CI sets it).
+//! A test that needs PostgreSQL is declared inside [`postgres_test!`](crate::postgres_test):
+//! where this build found no server binaries and no `KEYPAIR_TEST_POSTGRES_URL`, the test
+//! is marked ignored with the reason, so `cargo test` lists it as ignored rather than
+//! passing it; otherwise it runs, and fails if no server can be started.
+//! `KEYPAIR_REQUIRE_POSTGRES=1` (CI) never ignores them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,20 +24,47 @@ const PORT: u16 = 5432;
 const DIR_PREFIX: &str = "keypair-pg-";
 static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
 
-/// The URL of a PostgreSQL server for tests, or `None` after printing why the caller's
-/// test is skipped. Panics instead of skipping when `KEYPAIR_REQUIRE_POSTGRES=1`.
-pub fn url_or_skip(test: &str) -> Option<String> {
+/// Declares tests that need a PostgreSQL server. Where the build of `keypair-postgres`
+/// found no server binaries (`/usr/lib/postgresql/*/bin`, `pg_config`) and no
+/// `KEYPAIR_TEST_POSTGRES_URL`, each test is marked `#[ignore]` with that reason;
+/// otherwise they are left as written.
+///
+/// ```ignore
+/// keypair_postgres::postgres_test! {
+///     #[tokio::test]
+///     async fn round_trip() {
+///         let url = keypair_postgres::test_server::url("round_trip");
+///         // …
+///     }
+/// }
+/// ```
+#[cfg(keypair_postgres_absent)]
+#[macro_export]
+macro_rules! postgres_test {
+    ($($item:item)*) => {
+        $(
+            #[ignore = "no PostgreSQL: install the server binaries (postgresql-15) or set KEYPAIR_TEST_POSTGRES_URL, then rebuild"]
+            $item
+        )*
+    };
+}
+
+/// Declares tests that need a PostgreSQL server (found by this build: they run).
+#[cfg(not(keypair_postgres_absent))]
+#[macro_export]
+macro_rules! postgres_test {
+    ($($item:item)*) => {
+        $($item)*
+    };
+}
+
+/// The URL of the PostgreSQL server for tests, starting it on first use. Panics, with
+/// the reason, when there is none: declare the test in [`postgres_test!`](crate::postgres_test)
+/// so that a machine without PostgreSQL lists it as ignored instead.
+pub fn url(test: &str) -> String {
     match SERVER.get_or_init(start) {
-        Ok(url) => Some(url.clone()),
-        Err(reason) if std::env::var("KEYPAIR_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
-            panic!("PostgreSQL is required (KEYPAIR_REQUIRE_POSTGRES=1) but unavailable: {reason}")
-        }
-        Err(reason) => {
-            eprintln!(
-                "\n*** SKIPPED {test}: no PostgreSQL server ({reason}).\n*** Set KEYPAIR_TEST_POSTGRES_URL, or install the PostgreSQL server binaries.\n"
-            );
-            None
-        }
+        Ok(url) => url.clone(),
+        Err(reason) => panic!("{test} needs PostgreSQL, which is unavailable: {reason}"),
     }
 }
 
@@ -130,19 +160,7 @@ pub fn pg_dump() -> PathBuf {
 }
 
 fn bin_dir() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").exists())
-        .collect();
-    candidates.sort();
-    candidates.pop().or_else(|| {
-        let out = Command::new("pg_config").arg("--bindir").output().ok()?;
-        let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-        dir.join("initdb").exists().then_some(dir)
-    })
+    crate::pg_bin::bin_dir()
 }
 
 fn is_root() -> bool {
@@ -203,11 +221,11 @@ fn remove_stale_dirs() {
     }
 }
 
-/// A new empty database on the test server, and its URL; `None` (after saying why) when
-/// there is no server, as [`url_or_skip`]. For tests that need a schema of their own.
-pub async fn fresh_database(test: &str) -> Option<String> {
+/// A new empty database on the test server, and its URL, for tests that need a schema
+/// of their own. Panics like [`url`] when there is no server.
+pub async fn fresh_database(test: &str) -> String {
     use keypair_core::IdGenerator;
-    let url = url_or_skip(test)?;
+    let url = url(test);
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .expect("connect to the test server");
@@ -219,5 +237,5 @@ pub async fn fresh_database(test: &str) -> Option<String> {
         .await
         .expect("create a database on the test server");
     let (base, _) = url.rsplit_once('/').expect("the test URL names a database");
-    Some(format!("{base}/{name}"))
+    format!("{base}/{name}")
 }

@@ -7,47 +7,45 @@ use std::sync::Arc;
 
 use test_server::fresh_database;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn several_servers_on_one_database_admit_one_name() {
-    let Some(url) = fresh_database("several_servers_on_one_database_admit_one_name").await else {
-        return;
-    };
-    // Four servers start at once on an empty database: the migrations race too.
-    let connects = (0..4).map(|_| {
-        let url = url.clone();
-        tokio::spawn(async move { Postgres::connect(&url).await })
-    });
-    let mut stores: Vec<Arc<dyn KeyPairStore>> = Vec::new();
-    for c in connects {
-        stores.push(Arc::new(
-            c.await.expect("task").expect("connect and migrate"),
-        ));
+keypair_postgres::postgres_test! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn several_servers_on_one_database_admit_one_name() {
+        let url = fresh_database("several_servers_on_one_database_admit_one_name").await;
+        // Four servers start at once on an empty database: the migrations race too.
+        let connects = (0..4).map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { Postgres::connect(&url).await })
+        });
+        let mut stores: Vec<Arc<dyn KeyPairStore>> = Vec::new();
+        for c in connects {
+            stores.push(Arc::new(
+                c.await.expect("task").expect("connect and migrate"),
+            ));
+        }
+        keypair_core::testkit::concurrent_inserts_across_stores_admit_one(&stores).await;
     }
-    keypair_core::testkit::concurrent_inserts_across_stores_admit_one(&stores).await;
-}
 
-#[tokio::test]
-async fn a_newer_schema_is_refused() {
-    let Some(url) = fresh_database("a_newer_schema_is_refused").await else {
-        return;
-    };
-    drop(Postgres::connect(&url).await.expect("create schema"));
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    client
-        .execute(
-            "INSERT INTO schema_version (version) VALUES ($1)",
-            &[&(SCHEMA_VERSION + 1)],
-        )
-        .await
-        .expect("bump");
-    let err = Postgres::connect(&url).await.err().expect("must refuse");
-    assert!(
-        matches!(err, ConnectError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
-        "{err}"
-    );
+    #[tokio::test]
+    async fn a_newer_schema_is_refused() {
+        let url = fresh_database("a_newer_schema_is_refused").await;
+        drop(Postgres::connect(&url).await.expect("create schema"));
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        client
+            .execute(
+                "INSERT INTO schema_version (version) VALUES ($1)",
+                &[&(SCHEMA_VERSION + 1)],
+            )
+            .await
+            .expect("bump");
+        let err = Postgres::connect(&url).await.err().expect("must refuse");
+        assert!(
+            matches!(err, ConnectError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
+            "{err}"
+        );
+    }
 }
 
 #[tokio::test]

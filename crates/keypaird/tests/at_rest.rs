@@ -79,30 +79,29 @@ fn no_private_key_reaches_sqlite_or_the_log() {
     assert!(stored.windows(7).any(|w| w == b"ssh-rsa"));
 }
 
-#[test]
-fn no_private_key_reaches_postgres() {
-    let Some(url) = keypair_postgres::test_server::url_or_skip("no_private_key_reaches_postgres")
-    else {
-        return;
-    };
-    let dir = tempfile::tempdir().expect("dir");
-    let log = dir.path().join("server.log");
-    let server = start(&config(dir.path(), &url), &log, "debug");
-    let secrets = create_many(&server.addr, 20);
-    assert!(server.stop());
-    let dump = std::process::Command::new(keypair_postgres::test_server::pg_dump())
-        .arg(&url)
-        .output()
-        .expect("pg_dump");
-    assert!(
-        dump.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dump.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&dump.stdout).contains("key_pairs"),
-        "the dump has the table"
-    );
-    assert_eq!(leaked(&secrets, &dump.stdout), 0, "pg_dump");
-    assert_eq!(leaked(&secrets, &read(&log)), 0, "server log");
+keypair_postgres::postgres_test! {
+    #[test]
+    fn no_private_key_reaches_postgres() {
+        let url = keypair_postgres::test_server::url("no_private_key_reaches_postgres");
+        let dir = tempfile::tempdir().expect("dir");
+        let log = dir.path().join("server.log");
+        let server = start(&config(dir.path(), &url), &log, "debug");
+        let secrets = create_many(&server.addr, 20);
+        assert!(server.stop());
+        let dump = std::process::Command::new(keypair_postgres::test_server::pg_dump())
+            .arg(&url)
+            .output()
+            .expect("pg_dump");
+        assert!(
+            dump.status.success(),
+            "{}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&dump.stdout).contains("key_pairs"),
+            "the dump has the table"
+        );
+        assert_eq!(leaked(&secrets, &dump.stdout), 0, "pg_dump");
+        assert_eq!(leaked(&secrets, &read(&log)), 0, "server log");
+    }
 }

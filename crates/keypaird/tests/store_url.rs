@@ -37,20 +37,19 @@ async fn memory_and_sqlite_urls_open_working_stores() {
     assert!(!round_trip(&format!("sqlite:{}", dir.path().join("k.db").display())).await);
 }
 
-#[tokio::test]
-async fn postgres_urls_open_working_stores() {
-    let Some(url) = keypair_postgres::test_server::url_or_skip("postgres_urls_open_working_stores")
-    else {
-        return;
-    };
-    assert!(
-        round_trip(&url).await,
-        "a PostgreSQL fleet shares nonces and rates"
-    );
-    // A multi-host URL whose first host is down reaches the primary among the others.
-    let (head, tail) = url.split_once('@').expect("url has a user");
-    let (_, rest) = tail.split_once('/').expect("url has a database");
-    let (authority, _) = tail.split_once('/').expect("url has a database");
-    let fleet = format!("{head}@127.0.0.1:1,{authority}/{rest}?target_session_attrs=read-write");
-    assert!(round_trip(&fleet).await);
+keypair_postgres::postgres_test! {
+    #[tokio::test]
+    async fn postgres_urls_open_working_stores() {
+        let url = keypair_postgres::test_server::url("postgres_urls_open_working_stores");
+        assert!(
+            round_trip(&url).await,
+            "a PostgreSQL fleet shares nonces and rates"
+        );
+        // A multi-host URL whose first host is down reaches the primary among the others.
+        let (head, tail) = url.split_once('@').expect("url has a user");
+        let (_, rest) = tail.split_once('/').expect("url has a database");
+        let (authority, _) = tail.split_once('/').expect("url has a database");
+        let fleet = format!("{head}@127.0.0.1:1,{authority}/{rest}?target_session_attrs=read-write");
+        assert!(round_trip(&fleet).await);
+    }
 }

@@ -73,8 +73,8 @@ async fn describe_all(store: &dyn KeyPairStore, scopes: &[Scope]) -> Vec<Vec<Key
     out
 }
 
-async fn fresh_postgres(name: &str) -> Option<(String, Arc<dyn KeyPairStore>)> {
-    let url = keypair_postgres::test_server::url_or_skip(name)?;
+async fn fresh_postgres(name: &str) -> (String, Arc<dyn KeyPairStore>) {
+    let url = keypair_postgres::test_server::url(name);
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -91,66 +91,65 @@ async fn fresh_postgres(name: &str) -> Option<(String, Arc<dyn KeyPairStore>)> {
     let (base, _) = url.rsplit_once('/').unwrap();
     let url = format!("{base}/{name}");
     let store = keypair_postgres::Postgres::connect(&url).await.unwrap();
-    Some((url, Arc::new(store)))
+    (url, Arc::new(store))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
-    let (all, scopes) = records(50, 100);
-    assert_eq!(all.len(), 10_000);
-    let memory = MemoryStore::new();
-    for batch in all.chunks(transfer::BATCH) {
-        memory.load(batch).await.unwrap();
-    }
-    let expected = describe_all(&memory, &scopes).await;
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite1 = Sqlite::open(dir.path().join("one.db")).await.unwrap();
-    transfer::migrate(&memory, &sqlite1, false, 1)
-        .await
-        .unwrap();
-    assert!(
-        describe_all(&sqlite1, &scopes).await == expected,
-        "memory -> SQLite"
-    );
-    let mut last: Arc<dyn KeyPairStore> = Arc::new(sqlite1);
-    if let Some((_, pg)) = fresh_postgres("transfer_round_trip").await {
+keypair_postgres::postgres_test! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ten_thousand_key_pairs_round_trip_through_every_store_and_a_file() {
+        let (all, scopes) = records(50, 100);
+        assert_eq!(all.len(), 10_000);
+        let memory = MemoryStore::new();
+        for batch in all.chunks(transfer::BATCH) {
+            memory.load(batch).await.unwrap();
+        }
+        let expected = describe_all(&memory, &scopes).await;
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite1 = Sqlite::open(dir.path().join("one.db")).await.unwrap();
+        transfer::migrate(&memory, &sqlite1, false, 1)
+            .await
+            .unwrap();
+        assert!(
+            describe_all(&sqlite1, &scopes).await == expected,
+            "memory -> SQLite"
+        );
+        let (_, pg) = fresh_postgres("transfer_round_trip").await;
         // Two lanes, as `keypaird migrate` runs into PostgreSQL.
-        transfer::migrate(&*last, &*pg, false, 2).await.unwrap();
+        transfer::migrate(&sqlite1, &*pg, false, 2).await.unwrap();
         assert!(
             describe_all(&*pg, &scopes).await == expected,
             "SQLite -> PostgreSQL"
         );
-        last = pg;
+        let sqlite2 = Sqlite::open(dir.path().join("two.db")).await.unwrap();
+        transfer::migrate(&*pg, &sqlite2, false, 1).await.unwrap();
+        assert!(
+            describe_all(&sqlite2, &scopes).await == expected,
+            "PostgreSQL -> SQLite"
+        );
+        let mut file = Vec::new();
+        assert_eq!(
+            transfer::export(&sqlite2, "sqlite", &mut file)
+                .await
+                .unwrap(),
+            10_000
+        );
+        let back = MemoryStore::new();
+        let bytes = Arc::new(file);
+        let open = || Ok(Box::new(Cursor::new(bytes.to_vec())) as Box<dyn BufRead + Send>);
+        let report = transfer::import(&back, open).await.unwrap();
+        assert_eq!((report.loaded, report.present), (10_000, 0));
+        assert!(
+            describe_all(&back, &scopes).await == expected,
+            "SQLite -> file -> memory"
+        );
+        let again = transfer::import(&back, open).await.unwrap();
+        assert_eq!(
+            (again.loaded, again.present),
+            (0, 10_000),
+            "a second import changes nothing"
+        );
+        transfer::verify(&memory, &back, false).await.unwrap();
     }
-    let sqlite2 = Sqlite::open(dir.path().join("two.db")).await.unwrap();
-    transfer::migrate(&*last, &sqlite2, false, 1).await.unwrap();
-    assert!(
-        describe_all(&sqlite2, &scopes).await == expected,
-        "PostgreSQL -> SQLite"
-    );
-    let mut file = Vec::new();
-    assert_eq!(
-        transfer::export(&sqlite2, "sqlite", &mut file)
-            .await
-            .unwrap(),
-        10_000
-    );
-    let back = MemoryStore::new();
-    let bytes = Arc::new(file);
-    let open = || Ok(Box::new(Cursor::new(bytes.to_vec())) as Box<dyn BufRead + Send>);
-    let report = transfer::import(&back, open).await.unwrap();
-    assert_eq!((report.loaded, report.present), (10_000, 0));
-    assert!(
-        describe_all(&back, &scopes).await == expected,
-        "SQLite -> file -> memory"
-    );
-    let again = transfer::import(&back, open).await.unwrap();
-    assert_eq!(
-        (again.loaded, again.present),
-        (0, 10_000),
-        "a second import changes nothing"
-    );
-    transfer::verify(&memory, &back, false).await.unwrap();
 }
 
 /// Seeds a SQLite source with `records(accounts, per)`, kills `keypaird migrate` into
@@ -218,15 +217,15 @@ async fn a_migration_killed_mid_way_resumes_to_identical_stores() {
     killed_migration_resumes(dir.path(), &to, 40, 400).await;
 }
 
-/// Into PostgreSQL a batch is written as two transactions at once (`load_lanes`): a kill
-/// can land between them, and the rerun still ends identical.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_migration_into_postgres_killed_mid_way_resumes_to_identical_stores() {
-    let Some((url, _)) = fresh_postgres("transfer_kill").await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    killed_migration_resumes(dir.path(), &url, 40, 400).await;
+keypair_postgres::postgres_test! {
+    /// Into PostgreSQL a batch is written as two transactions at once (`load_lanes`): a kill
+    /// can land between them, and the rerun still ends identical.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_migration_into_postgres_killed_mid_way_resumes_to_identical_stores() {
+        let (url, _) = fresh_postgres("transfer_kill").await;
+        let dir = tempfile::tempdir().unwrap();
+        killed_migration_resumes(dir.path(), &url, 40, 400).await;
+    }
 }
 
 #[tokio::test]

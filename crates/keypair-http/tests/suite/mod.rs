@@ -12,15 +12,22 @@ pub mod isolation;
 use keypair_core::KeyPairStore;
 use std::sync::Arc;
 
+/// Declares tests as written: the stores that are always at hand.
+#[macro_export]
+macro_rules! as_written {
+    ($($item:item)*) => {
+        $($item)*
+    };
+}
 /// A new memory store.
-pub async fn memory() -> Option<Arc<dyn KeyPairStore>> {
-    Some(Arc::new(keypair_memory::MemoryStore::new()))
+pub async fn memory() -> Arc<dyn KeyPairStore> {
+    Arc::new(keypair_memory::MemoryStore::new())
 }
 
 /// A new SQLite database file (four connections, as keypaird runs it) in cargo's
 /// scratch directory for tests (`target/tmp`, emptied by `cargo clean`): the store
 /// outlives this function, so the directory is kept rather than removed under it.
-pub async fn sqlite() -> Option<Arc<dyn KeyPairStore>> {
+pub async fn sqlite() -> Arc<dyn KeyPairStore> {
     let dir = tempfile::Builder::new()
         .prefix("wire-sqlite-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
@@ -29,38 +36,44 @@ pub async fn sqlite() -> Option<Arc<dyn KeyPairStore>> {
     let store = keypair_sqlite::Sqlite::open(dir.join("wire.db"))
         .await
         .expect("open SQLite");
-    Some(Arc::new(store))
+    Arc::new(store)
 }
 
-/// A new database on the test PostgreSQL server, or `None` (the test says it is
-/// skipped) when there is none and `KEYPAIR_REQUIRE_POSTGRES` is not set.
-pub async fn postgres() -> Option<Arc<dyn KeyPairStore>> {
-    let url = keypair_postgres::test_server::fresh_database("keypair-http wire suite").await?;
+/// A new database on the test PostgreSQL server (`wire_postgres.rs` declares its tests
+/// through `keypair_postgres::postgres_test!`, so they are listed as ignored where the
+/// build found no server).
+pub async fn postgres() -> Arc<dyn KeyPairStore> {
+    let url = keypair_postgres::test_server::fresh_database("keypair-http wire suite").await;
     let store = keypair_postgres::Postgres::connect(&url)
         .await
         .expect("connect to the test database");
-    Some(Arc::new(store))
+    Arc::new(store)
 }
 
 /// The suite's tests, each on a fresh store from `$store` (an async fn returning
-/// `Option<Arc<dyn KeyPairStore>>`; `None` skips). Every answer is compared with the
+/// `Arc<dyn KeyPairStore>`), each declared through `$declare` (`as_written`, or
+/// `keypair_postgres::postgres_test`). Every answer is compared with the
 /// golden capture of its test (`tests/golden/<test>.txt`), the same for every store.
 #[macro_export]
 macro_rules! wire_suite {
     ($store:path) => {
-        async fn wire_or_skip() -> Option<common::Wire> {
-            $store().await.map(common::wire_on)
+        wire_suite!($store, $crate::as_written);
+    };
+    ($store:path, $declare:path) => {
+        async fn fresh_wire() -> common::Wire {
+            common::wire_on($store().await)
         }
 
-        wire_suite!(@case $store, hostile, every_hostile_request_gets_its_documented_code_and_changes_nothing);
-        wire_suite!(@case $store, isolation, a_second_account_cannot_reach_the_first_accounts_key_pairs);
-        wire_suite!(@case $store, isolation, cvm_and_lighthouse_never_see_each_other);
-        wire_suite!(@case $store, errors, dispatch_and_business_error_codes_per_product);
+        wire_suite!(@case $declare, hostile, every_hostile_request_gets_its_documented_code_and_changes_nothing);
+        wire_suite!(@case $declare, isolation, a_second_account_cannot_reach_the_first_accounts_key_pairs);
+        wire_suite!(@case $declare, isolation, cvm_and_lighthouse_never_see_each_other);
+        wire_suite!(@case $declare, errors, dispatch_and_business_error_codes_per_product);
     };
-    (@case $store:path, $module:ident, $name:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            if let Some(mut w) = wire_or_skip().await {
+    (@case $declare:path, $module:ident, $name:ident) => {
+        $declare! {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let mut w = fresh_wire().await;
                 let golden = w.capture(stringify!($name));
                 suite::$module::$name(w).await;
                 golden.check();
