@@ -234,7 +234,7 @@ async fn api(
         code,
         refusal = meta.refusal.unwrap_or("-"),
         test_credentials = st.credentials.is_test_mode(),
-        latency_ms = took.as_secs_f64() * 1000.0,
+        latency_ms = log::millis(took),
         "request"
     );
     let mut response = envelope(result, meta.language, &meta.request_id);

@@ -36,3 +36,25 @@ pub(crate) fn log_action(raw: &str) -> LoggedAction {
         .find(|name| *name == raw)
         .map_or(LoggedAction::Unknown(raw.len()), LoggedAction::Known)
 }
+
+/// A duration in milliseconds rounded to the microsecond, as the log line prints it
+/// (`0.088`, not `0.08848099999999999`).
+pub(crate) fn millis(d: std::time::Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn latencies_print_to_the_microsecond() {
+        assert_eq!(millis(Duration::from_nanos(88_481)).to_string(), "0.088");
+        assert_eq!(
+            millis(Duration::from_micros(12_345_678)).to_string(),
+            "12345.678"
+        );
+        assert_eq!(millis(Duration::from_nanos(999)).to_string(), "0");
+    }
+}

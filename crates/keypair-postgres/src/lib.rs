@@ -30,6 +30,8 @@
 //! an operation), never with a panic.
 
 pub mod admission;
+#[cfg(feature = "test-server")]
+mod pg_bin;
 mod schema;
 #[cfg(feature = "test-server")]
 pub mod test_server;
@@ -126,6 +128,61 @@ fn pool(config: tokio_postgres::Config, options: &PostgresOptions) -> Result<Poo
         .map_err(|e| ConnectError::Connect(e.to_string()))
 }
 
+/// Why a first connection failed and what to do about it, for the start-up message.
+/// The pool's own wrapper ("Error occurred while creating a new object") says nothing
+/// the user can act on, so the driver's error is reported with a hint by its kind.
+fn connect_failure(e: &deadpool_postgres::PoolError, timeout: Duration) -> String {
+    use deadpool_postgres::{PoolError, TimeoutType};
+    let driver = match e {
+        PoolError::Backend(driver) => driver,
+        PoolError::Timeout(TimeoutType::Create | TimeoutType::Wait) => {
+            return format!(
+                "no answer within {} s: check the host and port, and that no firewall drops the connection",
+                timeout.as_secs()
+            )
+        }
+        other => return keypair_core::error_chain(other),
+    };
+    let cause = keypair_core::error_chain(driver);
+    format!("{cause}{}", connect_hint(driver))
+}
+
+/// What to do about a driver error at connect time.
+fn connect_hint(e: &tokio_postgres::Error) -> &'static str {
+    if let Some(code) = e.code() {
+        return match *code {
+            SqlState::INVALID_PASSWORD | SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+                "; check the user and password in the store URL (and pg_hba.conf on the server)"
+            }
+            SqlState::INVALID_CATALOG_NAME => {
+                "; create the database first (createdb, or CREATE DATABASE), or name an existing one"
+            }
+            SqlState::TOO_MANY_CONNECTIONS => {
+                "; the server is at max_connections: close other clients or raise it"
+            }
+            _ => "",
+        };
+    }
+    let mut cause: Option<&(dyn StdError + 'static)> = e.source();
+    let mut io = None;
+    while let Some(c) = cause {
+        if let Some(found) = c.downcast_ref::<std::io::Error>() {
+            io = Some(found);
+            break;
+        }
+        cause = c.source();
+    }
+    match io.map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::ConnectionRefused) => {
+            "; nothing accepts connections there: start PostgreSQL, or check the host and port (listen_addresses and port in postgresql.conf)"
+        }
+        Some(std::io::ErrorKind::NotFound) => {
+            "; no server socket there: start PostgreSQL, or give the directory of its socket as host (unix_socket_directories)"
+        }
+        _ => "",
+    }
+}
+
 /// Where a connection goes, for messages: hosts, ports, user and database, never the
 /// password.
 fn target(config: &tokio_postgres::Config) -> String {
@@ -190,9 +247,11 @@ impl Postgres {
             options,
         };
         let mut client = store.pool.get().await.map_err(|e| {
-            // The pool's own message ("error connecting to server") does not say why.
-            let cause = keypair_core::error_chain(&e);
-            ConnectError::Connect(format!("{}: {cause}", target(&store.config)))
+            ConnectError::Connect(format!(
+                "{}: {}",
+                target(&store.config),
+                connect_failure(&e, store.options.connect_timeout)
+            ))
         })?;
         schema::migrate(&mut client).await?;
         Ok(SqlStore::new(store))

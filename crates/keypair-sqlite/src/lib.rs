@@ -47,12 +47,37 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// in-flight cap keeps keypaird below it.
 pub const QUEUE_LIMIT: usize = 4096;
 
+/// What to do about an error SQLite gives when opening a file, for the message.
+fn hint(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::CannotOpen) => {
+            "; check that this user may create and write files in its directory"
+        }
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            "; the file is not a SQLite database: give the path of a keypaird database or of a new file"
+        }
+        Some(rusqlite::ErrorCode::ReadOnly) => {
+            "; the file or its directory is read-only for this user"
+        }
+        _ => "",
+    }
+}
+
 /// Why a database could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
-    /// SQLite refused (missing directory, permissions, not a database, …).
-    #[error("opening SQLite database {path}: {source}")]
+    /// The directory the file would be in does not exist: SQLite creates the file, not
+    /// its directories.
+    #[error("opening SQLite database {path}: the directory {dir} does not exist; create it (mkdir -p {dir}) or give a path in an existing directory")]
+    MissingDirectory {
+        /// The file.
+        path: String,
+        /// The missing directory.
+        dir: String,
+    },
+    /// SQLite refused (permissions, not a database, …).
+    #[error("opening SQLite database {path}: {source}{}", hint(.source))]
     Sqlite {
         /// The file.
         path: String,
@@ -243,7 +268,16 @@ impl Sqlite {
         path: impl AsRef<Path>,
         options: SqliteOptions,
     ) -> Result<SqliteStore, OpenError> {
-        let target = Target::File(path.as_ref().to_path_buf());
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(OpenError::MissingDirectory {
+                    path: path.display().to_string(),
+                    dir: dir.display().to_string(),
+                });
+            }
+        }
+        let target = Target::File(path.to_path_buf());
         Self::start(target, options).await.map(SqlStore::new)
     }
 

@@ -61,14 +61,32 @@ async fn data_survives_reopening() {
 }
 
 #[tokio::test]
-async fn a_missing_directory_is_reported_with_the_path() {
-    let err = Sqlite::open("/nonexistent-dir/keys.db")
+async fn a_missing_directory_is_reported_with_the_path_and_the_fix() {
+    let err = Sqlite::open("/nonexistent-dir/sub/keys.db")
         .await
         .err()
         .expect("must fail");
+    assert!(matches!(err, OpenError::MissingDirectory { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "opening SQLite database /nonexistent-dir/sub/keys.db: the directory /nonexistent-dir/sub does not exist; create it (mkdir -p /nonexistent-dir/sub) or give a path in an existing directory"
+    );
     assert!(
-        err.to_string().contains("/nonexistent-dir/keys.db"),
-        "{err}"
+        !std::path::Path::new("/nonexistent-dir").exists(),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_named_as_such() {
+    let dir = scratch();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "these are not the pages of a database, ".repeat(200)).unwrap();
+    let err = Sqlite::open(&path).await.err().expect("must fail");
+    let message = err.to_string();
+    assert!(
+        message.contains("the file is not a SQLite database: give the path of a keypaird database or of a new file"),
+        "{message}"
     );
 }
 

@@ -232,11 +232,8 @@ fn validate_credential(
     account: &AccountId,
     seen_ids: &mut HashSet<String>,
 ) -> Result<Credential, ConfigError> {
-    if c.secret_id.trim().is_empty() || c.secret_id.contains(['/', ' ', ',']) {
-        return Err(problem(
-            file,
-            format!("{key}.secret_id: must be non-empty, without spaces, '/' or ','"),
-        ));
+    if let Err(e) = keypair_http::auth::check_secret_id(&c.secret_id) {
+        return Err(problem(file, format!("{key}.secret_id: {e}")));
     }
     if c.secret_key.len() < 16 {
         return Err(problem(

@@ -15,26 +15,48 @@ struct Cli {
     command: Command,
 }
 
+/// The store URL forms, for every command that takes one.
+const STORE_URLS: &str = "\
+Store URLs:
+  memory                                  in this process only, gone at exit
+  sqlite:PATH                             a SQLite file, created if missing (its directory must exist)
+  sqlite:PATH?synchronous=normal          the same; faster commits that a power cut (not a crash) may lose
+  sqlite::memory:                         SQLite in memory, gone at exit
+  postgres://USER:PASSWORD@HOST:PORT/DB   a PostgreSQL database (postgresql:// too)
+  postgres://USER@A:5432,B:5432/DB?target_session_attrs=read-write
+                                          several hosts: whichever is the writable primary
+  host=HOST port=PORT user=USER dbname=DB the libpq key-value form";
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run the service (defaults: 127.0.0.1:8080, sqlite:keypaird.db). Every option can
-    /// also come from its KEYPAIRD_* environment variable; a flag wins over the variable,
-    /// the variable over the config file, the file over the default.
+    /// Run the service (defaults: 127.0.0.1:8080, sqlite:keypaird.db).
+    ///
+    /// Every option can also come from its KEYPAIRD_* environment variable; a flag wins
+    /// over the variable, the variable over the config file, the file over the default.
+    ///
+    /// With no account configured (no [[accounts]] in --config, no --secret-id, not
+    /// --test-credentials or --ephemeral), the first start creates one and writes its
+    /// SecretId and SecretKey to keypaird-credentials.toml (mode 0600) beside the SQLite
+    /// database, or in the working directory for other stores; later starts read it.
+    #[command(after_help = STORE_URLS)]
     Serve(Box<ServeArgs>),
     /// Write every key pair of a store as JSON Lines (header, records, trailer with the
     /// count and a digest); to --out (mode 0600) or stdout.
+    #[command(after_help = STORE_URLS)]
     Export {
-        /// The store URL.
+        /// The store URL (forms below).
         #[arg(long, env = "KEYPAIRD_STORE")]
         store: String,
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Load an export file into a store; the file is checked whole first. Running it
-    /// again changes nothing.
+    /// Load an export file into a store; the file is checked whole first, and a store
+    /// this command created is removed again if the import fails. Running it again
+    /// changes nothing.
+    #[command(after_help = STORE_URLS)]
     Import {
-        /// The store URL.
+        /// The store URL (forms below).
         #[arg(long, env = "KEYPAIRD_STORE")]
         store: String,
         /// The export file.
@@ -42,11 +64,12 @@ enum Command {
     },
     /// Copy every key pair from one store to another in batches, then verify counts and
     /// digests; interrupted, run it again to resume.
+    #[command(after_help = STORE_URLS)]
     Migrate {
-        /// The source store URL.
+        /// The source store URL (forms below).
         #[arg(long)]
         from: String,
-        /// The target store URL.
+        /// The target store URL (forms below).
         #[arg(long)]
         to: String,
         /// Allow a target that already holds other key pairs.
@@ -63,7 +86,8 @@ struct ServeArgs {
     /// Address to listen on; `127.0.0.1:0` lets the OS choose a port.
     #[arg(long, env = "KEYPAIRD_LISTEN")]
     listen: Option<String>,
-    /// Store URL: `memory`, `sqlite:PATH`, `sqlite::memory:` or `postgres://…`.
+    /// Store URL: `memory`, `sqlite:PATH`, `sqlite::memory:` or `postgres://…` (forms
+    /// below).
     #[arg(long, env = "KEYPAIRD_STORE")]
     store: Option<String>,
     /// Key generation backend (overrides `[keygen] backend`).
@@ -86,7 +110,9 @@ struct ServeArgs {
     /// loopback address only (for test suites).
     #[arg(long, env = "KEYPAIRD_TEST_CREDENTIALS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     test_credentials: bool,
-    /// Bearer token that turns on the admin API under /_keypaird/ (reset, readiness).
+    /// Bearer token that turns on the admin API under /_keypaird/: reset (all key pairs,
+    /// or one account's), readiness, snapshot and restore (docs/testing.md). Off without
+    /// a token.
     #[arg(long, env = "KEYPAIRD_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Log format on stderr.

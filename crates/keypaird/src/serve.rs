@@ -239,8 +239,13 @@ impl Plan {
                 self.listen
             )));
         }
-        keypair_http::bind(addr, self.server_limits.max_connections)
-            .map_err(|e| StartError(format!("cannot listen on {}: {e}", self.listen)))
+        keypair_http::bind(addr, self.server_limits.max_connections).map_err(|e| {
+            StartError(format!(
+                "cannot listen on {}: {e}{}",
+                self.listen,
+                bind_hint(&e)
+            ))
+        })
     }
 
     /// Opens the store, then writes a generated credentials file. A database file this
@@ -259,7 +264,7 @@ impl Plan {
         .await;
         if opened.is_err() {
             if let Some(path) = created {
-                remove_database(&path);
+                crate::store_url::remove_sqlite_files(&path);
             }
         }
         opened
@@ -406,15 +411,6 @@ fn fixed_account(secret_id: &str, secret_key: &str, file: &Config) -> AccountCon
     }
 }
 
-/// Removes a SQLite database (and its WAL and shared-memory files) this start created.
-fn remove_database(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
-    }
-}
-
 /// The wire settings from `[limits]` and `[metrics]`.
 fn http_config(limits: &Limits, metrics: bool) -> HttpConfig {
     let defaults = HttpConfig::default();
@@ -460,8 +456,41 @@ fn server_limits(limits: &Limits) -> ServerLimits {
     }
 }
 
+/// What to do when binding failed, for the message.
+fn bind_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another program (perhaps another keypaird) listens there: stop it, or choose another port with --listen (port 0 lets the system choose)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "; ports below 1024 need privileges: choose a port above 1023, such as 8080"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "; that address is not one of this machine's: use 127.0.0.1, 0.0.0.0 or an address of one of its interfaces"
+        }
+        _ => "",
+    }
+}
+
+/// Whether `listen` ends in a port: `host:port` or `[v6]:port`.
+fn has_port(listen: &str) -> bool {
+    let port = match listen.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:").map(|(_, port)| port),
+        None => listen
+            .rsplit_once(':')
+            .filter(|(host, _)| !host.contains(':'))
+            .map(|(_, port)| port),
+    };
+    port.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The first address `listen` resolves to.
 async fn resolve(listen: &str) -> Result<std::net::SocketAddr, StartError> {
+    if !has_port(listen) {
+        return Err(StartError(format!(
+            "cannot listen on {listen}: give a host and a port, such as 127.0.0.1:8080, localhost:8080 or [::1]:8080 (port 0 lets the system choose)"
+        )));
+    }
     let cannot = |e: &dyn std::fmt::Display| StartError(format!("cannot listen on {listen}: {e}"));
     tokio::net::lookup_host(listen)
         .await

@@ -248,6 +248,16 @@ impl StoreUrl {
     }
 }
 
+/// Removes a SQLite database and its write-ahead log and shared-memory files: what a
+/// start or an import that created them leaves behind when it fails.
+pub fn remove_sqlite_files(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,13 +144,23 @@ impl Progress {
             bar.finish_and_clear();
         }
         eprintln!(
-            "{}: {what}; {} key pairs in {:.1} s ({:.0}/s)",
+            "{}: {what}; {} key pairs in {}",
             self.label,
             self.done,
-            self.started.elapsed().as_secs_f64(),
-            self.rate()
+            took(self.done, self.started.elapsed())
         );
     }
+}
+
+/// How long `n` key pairs took, as a person reads it: milliseconds under a second,
+/// tenths of seconds above, and the rate only once there was a second to measure it
+/// over (a rate from a few milliseconds says nothing).
+fn took(n: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    if secs < 1.0 {
+        return format!("{} ms", elapsed.as_millis());
+    }
+    format!("{secs:.1} s ({:.0}/s)", n as f64 / secs)
 }
 
 /// A store read in key-id order, a batch of [`BATCH`] at a time: the cursor every
@@ -379,6 +389,17 @@ pub async fn import_with(
     quiet: bool,
 ) -> Result<keypair_core::LoadReport, TransferError> {
     let count = check_file(&mut *open()?)?;
+    load_file(store, open, count, quiet).await
+}
+
+/// The second pass of an import: a file [`check_file`] found to hold `count` valid
+/// records, loaded in batches.
+async fn load_file(
+    store: &dyn KeyPairStore,
+    mut open: impl FnMut() -> std::io::Result<Box<dyn BufRead + Send>>,
+    count: u64,
+    quiet: bool,
+) -> Result<keypair_core::LoadReport, TransferError> {
     let mut input = open()?;
     next_line(&mut *input, 1)?;
     let mut progress = match quiet {
@@ -644,18 +665,32 @@ pub async fn export_command(store: &str, out: Option<&std::path::Path>) -> Resul
         .map_err(|e| e.to_string())
 }
 
-/// `keypaird import --store URL FILE`.
+/// `keypaird import --store URL FILE`. The file is checked whole before the store is
+/// opened, so a refused file creates nothing; a SQLite file this import created is
+/// removed again if the load fails.
 pub async fn import_command(store: &str, file: &std::path::Path) -> Result<(), String> {
-    let (store, _) = open(store).await?;
+    let in_file = |e: TransferError| format!("{}: {e}", file.display());
     let open_file = || -> std::io::Result<Box<dyn BufRead + Send>> {
         Ok(Box::new(std::io::BufReader::new(std::fs::File::open(
             file,
         )?)))
     };
-    import(&*store, open_file)
-        .await
-        .map(drop)
-        .map_err(|e| format!("{}: {e}", file.display()))
+    let url: StoreUrl = store.parse().map_err(|e| format!("{e}"))?;
+    let count = check_file(&mut *open_file().map_err(|e| in_file(e.into()))?).map_err(in_file)?;
+    let created = url.sqlite_path().filter(|p| !p.exists());
+    let loaded = async {
+        let store = url.open_for_transfer().await.map_err(|e| e.to_string())?;
+        load_file(&*store, open_file, count, false)
+            .await
+            .map_err(in_file)
+    }
+    .await;
+    if loaded.is_err() {
+        if let Some(path) = created {
+            crate::store_url::remove_sqlite_files(&path);
+        }
+    }
+    loaded.map(drop)
 }
 
 /// `keypaird migrate --from URL --to URL [--merge]`.
@@ -666,4 +701,19 @@ pub async fn migrate_command(from: &str, to: &str, merge: bool) -> Result<(), St
         .await
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_give_milliseconds_or_a_rate_over_at_least_a_second() {
+        assert_eq!(took(2, Duration::from_micros(3_400)), "3 ms");
+        assert_eq!(took(2, Duration::from_millis(999)), "999 ms");
+        assert_eq!(
+            took(40_000, Duration::from_millis(2_500)),
+            "2.5 s (16000/s)"
+        );
+    }
 }

@@ -43,15 +43,7 @@ fn start(dir: &Path, args: &[&str]) -> (Child, String, Option<Value>) {
 
 /// Runs `keypaird serve ARGS` in `dir`, a start that must fail; its stderr.
 fn failed_start(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
-        .arg("serve")
-        .args(args)
-        .current_dir(dir)
-        .env_remove("KEYPAIRD_STORE")
-        .output()
-        .expect("run keypaird");
-    assert!(!out.status.success(), "keypaird {args:?} started");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    support::fails(dir, &[&["serve"], args].concat())
 }
 
 /// The files in `dir`.

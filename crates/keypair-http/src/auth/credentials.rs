@@ -120,10 +120,27 @@ impl Credentials {
 }
 
 fn well_formed_test_id(secret_id: &str) -> bool {
-    (1..=MAX_TEST_SECRET_ID_LEN).contains(&secret_id.len())
-        && secret_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    check_secret_id(secret_id).is_ok()
+}
+
+/// Whether `secret_id` has the form of a SecretId (1 to [`MAX_TEST_SECRET_ID_LEN`] of
+/// `A-Z a-z 0-9 _ -`), the rule for configured credentials and test-credentials mode
+/// alike; `Err` says what is wrong, naming the first character not allowed.
+pub fn check_secret_id(secret_id: &str) -> Result<(), String> {
+    const RULE: &str = "a SecretId is 1 to 128 of A-Z a-z 0-9 _ -";
+    if let Some(bad) = secret_id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(format!(
+            "{bad:?} (U+{:04X}) is not allowed; {RULE}",
+            u32::from(bad)
+        ));
+    }
+    if !(1..=MAX_TEST_SECRET_ID_LEN).contains(&secret_id.len()) {
+        return Err(format!("it has {} characters; {RULE}", secret_id.len()));
+    }
+    Ok(())
 }
 
 /// The account a SecretId acts for in test-credentials mode: `1` followed by nine

@@ -18,7 +18,9 @@ pub mod legacy;
 pub mod nonce;
 pub mod tc3;
 
-pub use credentials::{test_account, Credential, Credentials, MAX_TEST_SECRET_ID_LEN};
+pub use credentials::{
+    check_secret_id, test_account, Credential, Credentials, MAX_TEST_SECRET_ID_LEN,
+};
 pub use legacy::verify_legacy;
 pub use nonce::{consume_nonce, NonceCache, DEFAULT_MAX_NONCES, NONCE_WINDOW_SECS};
 pub use tc3::{parse_tc3_authorization, verify_tc3, Tc3Authorization, Tc3Request};

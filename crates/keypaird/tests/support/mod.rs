@@ -15,6 +15,18 @@ pub const LH: &str = "2020-03-24";
 pub const ID: &str = "AKIDtestsupport000000000000000001";
 pub const KEY: &str = "test-support-secret-key-00000001";
 
+/// Runs `keypaird ARGS` in `dir`, a command that must fail; its stderr.
+pub fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KEYPAIRD_STORE")
+        .output()
+        .expect("run keypaird");
+    assert!(!out.status.success(), "keypaird {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Writes a config for `store` with one account and no rate limits.
 pub fn config(dir: &Path, store: &str) -> std::path::PathBuf {
     let path = dir.join("keypaird.toml");
