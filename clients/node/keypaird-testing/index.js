@@ -2,15 +2,18 @@
 // loopback port, with the admin API on for resets. Works with node:test and any runner.
 //
 //   const { startKeypaird } = require("keypaird-testing");
-//   const kp = await startKeypaird();          // binary: opts.binary, $KEYPAIRD_BIN, or PATH
-//   const cvm = kp.cvmClient();                 // needs tencentcloud-sdk-nodejs-cvm
+//   const kp = await startKeypaird();   // finds keypaird: opts.binary, $KEYPAIRD_BIN, the PATH, a clone's build
+//   const cvm = kp.cvmClient();          // the official SDK's client (tencentcloud-sdk-nodejs-cvm)
 //   ...
-//   await kp.reset();                           // empty it between tests
+//   await kp.reset();                    // empty it between tests
 //   await kp.stop();
 "use strict";
 const { spawn } = require("child_process");
 const crypto = require("crypto");
+const fs = require("fs");
 const http = require("http");
+const { createRequire } = require("module");
+const path = require("path");
 const readline = require("readline");
 
 /** Reads the `listening on` line and the JSON credential line keypaird prints. */
@@ -26,14 +29,14 @@ function readStartLines(child) {
       }
     });
     child.on("exit", (code) => reject(new Error(`keypaird exited (${code}) before it started: ${lines.join(" | ")}`)));
-    child.on("error", reject);
+    child.on("error", (e) => reject(new Error(`keypaird could not be started (${child.spawnfile}): ${e.message}`)));
   });
 }
 
 /** A request to the admin API: { status, body }. */
-function admin(endpoint, token, method, path) {
+function admin(endpoint, token, method, adminPath) {
   return new Promise((resolve, reject) => {
-    const req = http.request(`http://${endpoint}/_keypaird/${path}`, { method, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+    const req = http.request(`http://${endpoint}/_keypaird/${adminPath}`, { method, headers: { Authorization: `Bearer ${token}` } }, (res) => {
       let data = "";
       res.on("data", (c) => (data += c));
       res.on("end", () => resolve({ status: res.statusCode, body: JSON.parse(data) }));
@@ -43,8 +46,86 @@ function admin(endpoint, token, method, path) {
   });
 }
 
+/** An executable file named `name` in one of the PATH's directories, or null. */
+function onPath(name) {
+  for (const dir of (process.env.PATH || "").split(path.delimiter)) {
+    const candidate = path.join(dir || ".", name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch (_) {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** The root of the keypair clone `dir` is in (it has crates/keypaird), or null. */
+function cloneRoot(dir) {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, "crates", "keypaird", "Cargo.toml"))) return d;
+    if (path.dirname(d) === d) return null;
+  }
+}
+
+/**
+ * The keypaird binary: `explicit`, else $KEYPAIRD_BIN, else `keypaird` on the PATH, else
+ * target/release/keypaird of the clone the current directory is in.
+ */
+function findKeypaird(explicit) {
+  if (explicit) return explicit;
+  if (process.env.KEYPAIRD_BIN) return process.env.KEYPAIRD_BIN;
+  const found = onPath("keypaird");
+  if (found) return found;
+  const root = cloneRoot(process.cwd());
+  const built = root && path.join(root, "target", "release", "keypaird");
+  if (built && fs.existsSync(built)) return built;
+  throw new Error(
+    "keypaird not found: set KEYPAIRD_BIN to its path, or put it on the PATH " +
+      "(cargo install --locked --path crates/keypaird in a clone of keypair), or run from a clone " +
+      "that has built it (cargo build --release -p keypaird gives target/release/keypaird)" +
+      (built ? `; ${built} does not exist` : "; the current directory is not in a clone"),
+  );
+}
+
+/**
+ * Loads an official SDK package: from this helper's own place, or else from the project
+ * that runs the tests (an `npm install <path>` links this helper, so its own place may
+ * be outside the project's node_modules).
+ */
+function sdk(name) {
+  const tried = [];
+  for (const from of [__filename, path.join(process.cwd(), "noop.js")]) {
+    try {
+      return createRequire(from)(name);
+    } catch (e) {
+      if (e.code !== "MODULE_NOT_FOUND") throw e;
+      tried.push(path.dirname(from));
+    }
+  }
+  throw new Error(`${name} is not installed: npm install ${name} (looked from ${tried.join(" and ")})`);
+}
+
+/** The CVM client class: tencentcloud-sdk-nodejs-cvm, or the full SDK's. */
+function cvmClass() {
+  try {
+    return sdk("tencentcloud-sdk-nodejs-cvm").cvm.v20170312.Client;
+  } catch (e) {
+    try {
+      return sdk("tencentcloud-sdk-nodejs").cvm.v20170312.Client;
+    } catch (_) {
+      throw e;
+    }
+  }
+}
+
+/** The Lighthouse client class: only the full SDK has it (there is no -lighthouse package). */
+function lighthouseClass() {
+  return sdk("tencentcloud-sdk-nodejs").lighthouse.v20200324.Client;
+}
+
 async function startKeypaird(opts = {}) {
-  const binary = opts.binary || process.env.KEYPAIRD_BIN || "keypaird";
+  const binary = findKeypaird(opts.binary);
   const token = crypto.randomBytes(16).toString("hex");
   const child = spawn(binary, ["serve", "--ephemeral", "--test-credentials", "--listen", "127.0.0.1:0", "--admin-token", token], {
     stdio: ["ignore", "pipe", "ignore"],
@@ -56,8 +137,8 @@ async function startKeypaird(opts = {}) {
   }
   const line = JSON.parse(json);
   const endpoint = line.endpoint;
-  const clientFor = (sdk, product, version, secretId) =>
-    new (require(sdk)[product][version].Client)({
+  const clientOf = (Client, secretId) =>
+    new Client({
       // Test-credentials mode: any well-formed SecretId is an account, signed with itself.
       credential: { secretId: secretId || line.secret_id, secretKey: secretId || line.secret_key },
       region: "ap-guangzhou",
@@ -69,8 +150,8 @@ async function startKeypaird(opts = {}) {
     secretKey: line.secret_key,
     account: line.account,
     region: "ap-guangzhou",
-    cvmClient: (secretId) => clientFor("tencentcloud-sdk-nodejs-cvm", "cvm", "v20170312", secretId),
-    lighthouseClient: (secretId) => clientFor("tencentcloud-sdk-nodejs-lighthouse", "lighthouse", "v20200324", secretId),
+    cvmClient: (secretId) => clientOf(cvmClass(), secretId),
+    lighthouseClient: (secretId) => clientOf(lighthouseClass(), secretId),
     async reset(account) {
       const { status, body } = await admin(endpoint, token, "POST", account ? `reset?account=${account}` : "reset");
       if (status !== 200) throw new Error(`keypaird reset failed: ${status} ${JSON.stringify(body)}`);
@@ -81,6 +162,7 @@ async function startKeypaird(opts = {}) {
     },
     stop() {
       return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
         child.on("exit", () => resolve());
         child.kill("SIGTERM");
       });
@@ -88,4 +170,4 @@ async function startKeypaird(opts = {}) {
   };
 }
 
-module.exports = { startKeypaird };
+module.exports = { startKeypaird, findKeypaird };

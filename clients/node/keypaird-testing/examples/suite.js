@@ -1,5 +1,5 @@
-// An example suite with node:test and the official Node SDK:
-//   KEYPAIRD_BIN=target/debug/keypaird node --test clients/node/keypaird-testing/test/
+// An example suite with node:test and the official Node SDK. From this directory, with
+// keypaird on the PATH (or KEYPAIRD_BIN set): npm install && npm test
 "use strict";
 const { test, before, after, beforeEach } = require("node:test");
 const assert = require("node:assert");

@@ -7,7 +7,8 @@ from .server import start
 
 def pytest_addoption(parser):
     parser.addoption("--keypaird-binary", default=None,
-                     help="path of the keypaird binary (default: $KEYPAIRD_BIN, then the PATH)")
+                     help="path of the keypaird binary (default: $KEYPAIRD_BIN, then the PATH, then "
+                          "target/release/keypaird of the clone pytest runs in)")
 
 
 @pytest.fixture(scope="session")

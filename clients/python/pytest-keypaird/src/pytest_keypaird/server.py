@@ -73,12 +73,39 @@ class Keypaird:
         self.process.wait(timeout=30)
 
 
+def _clone_root(directory):
+    """The root of the keypair clone `directory` is in (it has crates/keypaird), or None."""
+    d = os.path.abspath(directory)
+    while True:
+        if os.path.isfile(os.path.join(d, "crates", "keypaird", "Cargo.toml")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
 def find_binary(explicit=None):
-    """`explicit`, else `$KEYPAIRD_BIN`, else `keypaird` on the PATH."""
-    binary = explicit or os.environ.get("KEYPAIRD_BIN") or shutil.which("keypaird")
-    if not binary:
-        raise RuntimeError("keypaird not found: set KEYPAIRD_BIN, pass --keypaird-binary, or put keypaird on the PATH")
-    return binary
+    """`explicit` (--keypaird-binary), else `$KEYPAIRD_BIN`, else `keypaird` on the PATH,
+    else target/release/keypaird of the clone the current directory is in."""
+    if explicit:
+        return explicit
+    if os.environ.get("KEYPAIRD_BIN"):
+        return os.environ["KEYPAIRD_BIN"]
+    on_path = shutil.which("keypaird")
+    if on_path:
+        return on_path
+    root = _clone_root(os.getcwd())
+    built = os.path.join(root, "target", "release", "keypaird") if root else None
+    if built and os.access(built, os.X_OK):
+        return built
+    where = f"; {built} does not exist" if built else "; the current directory is not in a clone"
+    raise RuntimeError(
+        "keypaird not found: set KEYPAIRD_BIN to its path (or pass --keypaird-binary), or put it "
+        "on the PATH (cargo install --locked --path crates/keypaird in a clone of keypair), or run "
+        "from a clone that has built it (cargo build --release -p keypaird gives "
+        "target/release/keypaird)" + where
+    )
 
 
 def start(binary=None):
