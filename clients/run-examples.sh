@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the example suites of the test fixtures against a keypaird binary: the pytest
-# plugin (clients/python/pytest-keypaird) with the official Python SDK, and the Node
-# helper (clients/node/keypaird-testing) with node --test and the official Node SDK.
-# Uses the client cache the e2e run fills (crates/keypaird/tests/e2e/run.sh), and fills
-# it itself when missing.
+# Runs the test fixtures' own tests and example suites against a keypaird binary: the
+# pytest plugin (clients/python/pytest-keypaird: tests/ and examples/) with the official
+# Python SDK, and the Node helper (clients/node/keypaird-testing: `npm test`, its
+# binary-lookup tests and example suite) with the official Node SDK. Each is installed
+# from a copy, so nothing is written into the source tree. Uses the client cache the e2e
+# run fills (crates/keypaird/tests/e2e/run.sh), and fills it itself when missing.
 #
 # Usage: clients/run-examples.sh [path/to/keypaird]
 set -euo pipefail
@@ -15,17 +16,11 @@ if [ ! -x "$cache/venv/bin/python" ]; then
     "$cache/venv/bin/pip" install -q --disable-pip-version-check \
         tencentcloud-sdk-python-cvm tencentcloud-sdk-python-lighthouse
 fi
-# A copy, so the build leaves nothing in the source tree.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r "$root/clients/python/pytest-keypaird" "$work/"
+cp -r "$root/clients/python/pytest-keypaird" "$root/clients/node/keypaird-testing" "$work/"
 "$cache/venv/bin/pip" install -q --disable-pip-version-check "$work/pytest-keypaird"
-echo "--- pytest plugin"
-KEYPAIRD_BIN="$bin" "$cache/venv/bin/python" -m pytest -q -p no:cacheprovider \
-    "$root/clients/python/pytest-keypaird/examples"
-if [ ! -d "$cache/node/node_modules/tencentcloud-sdk-nodejs-cvm" ]; then
-    mkdir -p "$cache/node"
-    (cd "$cache/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund tencentcloud-sdk-nodejs-cvm)
-fi
-echo "--- node helper"
-KEYPAIRD_BIN="$bin" NODE_PATH="$cache/node/node_modules" node --test "$root/clients/node/keypaird-testing/test/"
+echo "--- pytest plugin: its tests and the example suite"
+(cd "$work/pytest-keypaird" && KEYPAIRD_BIN="$bin" "$cache/venv/bin/python" -m pytest -q -p no:cacheprovider tests examples)
+echo "--- node helper: npm test (binary lookup and the example suite)"
+(cd "$work/keypaird-testing" && npm install --silent --no-audit --no-fund && KEYPAIRD_BIN="$bin" npm test --silent)

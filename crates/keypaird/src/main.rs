@@ -115,6 +115,10 @@ struct ServeArgs {
     /// a token.
     #[arg(long, env = "KEYPAIRD_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Check the configuration (file, flags, variables) and exit: nothing is bound,
+    /// opened or written. Exit status 0 when `serve` would start with it.
+    #[arg(long)]
+    check: bool,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Human, env = "KEYPAIRD_LOG_FORMAT")]
     log_format: LogFormat,
@@ -159,6 +163,19 @@ fn main() -> ExitCode {
         test_credentials: args.test_credentials,
         admin_token: args.admin_token,
     };
+    if args.check {
+        // The binary's entry into its runtime (not a bridge inside async code).
+        return match runtime.block_on(keypaird::serve::check(options)) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("keypaird: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // The binary's entry into its runtime (not a bridge inside async code).
     match runtime.block_on(serve(options)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -88,6 +88,35 @@ fn err(e: impl std::fmt::Display) -> StartError {
     StartError(e.to_string())
 }
 
+/// Checks everything `serve` would read before it binds — the config file, the flags
+/// and variables, the accounts and credentials, the store URL's form, the key backend
+/// and the listen address's form — and says what it found, without binding, opening the
+/// store or writing any file (`keypaird serve --check`).
+pub async fn check(opts: ServeOptions) -> Result<String, StartError> {
+    let file = match &opts.config {
+        Some(path) => Config::load(path).map_err(err)?,
+        None => Config::default(),
+    };
+    let (plan, accounts) = Plan::resolve(&opts, file)?;
+    key_generator(plan.backend)?;
+    resolve(&plan.listen).await?;
+    let source = opts
+        .config
+        .as_deref()
+        .map_or("the configuration".into(), |p| p.display().to_string());
+    let who = match &plan.credentials {
+        CredentialPlan::Test => "test credentials (any well-formed SecretId)".to_owned(),
+        CredentialPlan::CredentialsFile(_, CredentialsSource::Created { path, .. }) => {
+            format!("no account yet: the first start writes {}", path.display())
+        }
+        _ => format!("{} account(s)", accounts.projects.len()),
+    };
+    Ok(format!(
+        "{source}: ok; listen {}, store {}, {who}",
+        plan.listen, plan.store_url
+    ))
+}
+
 /// Runs the service until a shutdown signal.
 ///
 /// Nothing is written before everything that can fail has succeeded: the config is
@@ -531,10 +560,9 @@ The SecretKey is in {file} (mode 0600). To use it:
   export TENCENTCLOUD_SECRET_KEY=$(sed -n 's/^secret_key = \"\\(.*\\)\"$/\\1/p' {file})
   export TENCENTCLOUD_REGION=ap-guangzhou
 
-  # tccli
+  # tccli and the Python SDK, in a virtualenv (the README's):
+  #   python3 -m venv .venv && . .venv/bin/activate && pip install tccli
   tccli cvm DescribeKeyPairs --endpoint http://{endpoint}
-
-  # Python SDK
   python3 -c 'import os; from tencentcloud.common import credential; \\
 from tencentcloud.common.profile.client_profile import ClientProfile; \\
 from tencentcloud.common.profile.http_profile import HttpProfile; \\

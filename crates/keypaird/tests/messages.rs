@@ -194,3 +194,39 @@ fn a_secret_id_with_characters_no_client_sends_is_refused_by_name() {
         "{message}"
     );
 }
+
+#[test]
+fn serve_check_says_what_it_would_serve_and_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("k.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:8080\"\nstore = \"sqlite:keys.db\"\n[[accounts]]\nid = \"1250000001\"\ncredentials = [{ secret_id = \"AKIDexample\", secret_key = \"0123456789abcdef0123\" }]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .args(["serve", "--check", "--config", config.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "{}: ok; listen 127.0.0.1:8080, store sqlite:keys.db, 1 account(s)\n",
+            config.display()
+        )
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "only the config: no database, no credentials file"
+    );
+    std::fs::write(&config, "listen = \"localhost\"\n").unwrap();
+    let message = fails(
+        dir.path(),
+        &["serve", "--check", "--config", config.to_str().unwrap()],
+    );
+    assert!(message.contains("give a host and a port"), "{message}");
+}
