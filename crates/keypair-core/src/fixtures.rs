@@ -4,8 +4,9 @@
 //! tests of what surrounds generation.
 
 use crate::{
-    AccountId, Description, GeneratedKey, IdGenerator, KeyGenerator, KeyId, KeyName, KeyPair,
-    PrivateKeyPem, Product, ProjectId, PublicKey, RandomIds, Scope, Tags, Timestamp,
+    AccountId, Association, Description, GeneratedKey, IdGenerator, InstanceId, KeyGenerator,
+    KeyId, KeyName, KeyPair, PrivateKeyPem, Product, ProjectId, PublicKey, RandomIds, Scope, Tag,
+    Tags, Timestamp,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
@@ -78,4 +79,48 @@ impl KeyGenerator for FakeKeyGenerator {
             private_pem: PrivateKeyPem::new(format!("FAKE PRIVATE KEY {seed}").into()),
         })
     }
+}
+
+/// `accounts` accounts (`14` + 8 digits) × both products × `per` key pairs, each with its
+/// own public key, with two tags on every third and two bindings (Lighthouse's with a
+/// username) on every fifth: a store's worth of varied records for transfer tests; and
+/// the scopes.
+pub fn varied_key_pairs(accounts: u64, per: u64) -> (Vec<KeyPair>, Vec<Scope>) {
+    let mut all = Vec::new();
+    let mut scopes = Vec::new();
+    for a in 0..accounts {
+        for product in Product::ALL {
+            let scope = Scope::new(
+                AccountId::parse(&format!("14{a:08}")).expect("valid"),
+                product,
+            );
+            for i in 0..per {
+                let seed = (a * 1000 + i) * 2 + u64::from(product == Product::Lighthouse);
+                let mut kp = key_pair(&scope, &format!("k{i}"), seed, 1_700_000_000_000 + i as i64);
+                kp.public_key = synthetic_public_key(seed, &format!("c{seed}"));
+                if i % 3 == 0 {
+                    let tags = vec![
+                        Tag::new("team", "ops").expect("valid"),
+                        Tag::new("n", &i.to_string()).expect("valid"),
+                    ];
+                    kp.tags = Tags::new(product, tags).expect("valid");
+                }
+                if i % 5 == 0 {
+                    let prefix = product.spec().instance_id_prefix;
+                    let username = (product == Product::Lighthouse).then(|| "ubuntu".to_owned());
+                    kp.associations = (0..2)
+                        .map(|j| Association {
+                            instance: InstanceId::parse(product, &format!("{prefix}{j:04}{i:04}"))
+                                .expect("valid"),
+                            username: username.clone(),
+                        })
+                        .collect();
+                    kp.associations.sort();
+                }
+                all.push(kp);
+            }
+            scopes.push(scope);
+        }
+    }
+    (all, scopes)
 }

@@ -1,4 +1,4 @@
-//! Fuzz target: `keypair_http::fuzzing::authorization`.
+//! Fuzz target: `keypair_wire::fuzzing::authorization`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_http::fuzzing::authorization(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_wire::fuzzing::authorization(data));

@@ -1,4 +1,4 @@
-//! Fuzz target: `keypair_http::fuzzing::form_request`.
+//! Fuzz target: `keypair_wire::fuzzing::form_request`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_http::fuzzing::form_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_wire::fuzzing::form_request(data));

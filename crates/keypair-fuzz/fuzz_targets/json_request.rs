@@ -1,4 +1,4 @@
-//! Fuzz target: `keypair_http::fuzzing::json_request`.
+//! Fuzz target: `keypair_wire::fuzzing::json_request`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_http::fuzzing::json_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_wire::fuzzing::json_request(data));

@@ -1,4 +1,4 @@
-//! Fuzz target: `keypair_http::fuzzing::openssh`.
+//! Fuzz target: `keypair_wire::fuzzing::openssh`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_http::fuzzing::openssh(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| keypair_wire::fuzzing::openssh(data));

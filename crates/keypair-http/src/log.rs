@@ -1,40 +1,48 @@
-//! What the log line of a request records, each field bounded: the request id, the
-//! action (a known name, or `<unknown>` and a length), the product, the account, the
-//! answer's language and any transport refusal.
+//! One log line and the metrics of each API request: its RequestId, the bounded facts the
+//! wire learned (action, product, account), the outcome code, any transport refusal and
+//! the latency; and, for an internal failure, its cause (never in the answer).
 
-use crate::error::Language;
-use keypair_core::{Action, Product};
+use crate::state::AppState;
+use keypair_core::Product;
+use keypair_wire::{Answer, ApiError, Facts};
+use std::time::Instant;
 
-/// What the log line of a request says. Every field is bounded: nothing an
-/// unauthenticated client sends reaches the log except through [`log_action`].
-pub(crate) struct Meta {
+/// One request as this shell saw it.
+pub(crate) struct Exchange {
     pub(crate) request_id: String,
-    pub(crate) action: LoggedAction,
-    pub(crate) known_action: Option<Action>,
-    pub(crate) product: Option<Product>,
-    pub(crate) account: Option<String>,
-    pub(crate) language: Language,
+    pub(crate) started: Instant,
+    pub(crate) facts: Facts,
     /// A transport refusal (its metric reason); the connection is closed after it.
     pub(crate) refusal: Option<&'static str>,
 }
 
-/// An action name as logged: a known action's name, or `<unknown>` and the length of
-/// what was sent.
-#[derive(Clone, Copy, Default)]
-pub(crate) enum LoggedAction {
-    #[default]
-    Missing,
-    Known(&'static str),
-    Unknown(usize),
-}
-
-/// The bounded form of a client-supplied action name for the log.
-pub(crate) fn log_action(raw: &str) -> LoggedAction {
-    Action::ALL
-        .into_iter()
-        .map(Action::name)
-        .find(|name| *name == raw)
-        .map_or(LoggedAction::Unknown(raw.len()), LoggedAction::Known)
+/// Counts the request in the metrics and writes its log line.
+pub(crate) fn request(st: &AppState, exchange: &Exchange, result: &Result<Answer, ApiError>) {
+    let facts = &exchange.facts;
+    let code = result.as_ref().err().map_or("OK", |e| e.code);
+    let took = exchange.started.elapsed();
+    let product = facts.product.map_or("-", Product::as_str);
+    st.metrics.request(facts.known_action, product, code, took);
+    if let Some(reason) = exchange.refusal {
+        st.metrics.refusal(reason);
+    }
+    if let Some(detail) = result.as_ref().err().and_then(|e| e.detail.as_deref()) {
+        let action = facts.known_action.map_or("-", |a| a.name());
+        tracing::error!(request_id = %exchange.request_id, action, product, error = %detail, "internal error");
+    }
+    let (action, action_len) = facts.action.name_and_len();
+    tracing::info!(
+        request_id = %exchange.request_id,
+        action,
+        action_len,
+        product,
+        account = facts.account.as_deref().unwrap_or("-"),
+        code,
+        refusal = exchange.refusal.unwrap_or("-"),
+        test_credentials = st.wire.credentials().is_test_mode(),
+        latency_ms = millis(took),
+        "request"
+    );
 }
 
 /// A duration in milliseconds rounded to the microsecond, as the log line prints it

@@ -14,7 +14,7 @@
 //!   at once with `RequestLimitExceeded` instead of queueing without bound.
 //! - Graceful shutdown: stop accepting, let requests in flight finish (up to a deadline).
 
-use crate::Metrics;
+use crate::metrics::Metrics;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};

@@ -19,13 +19,16 @@
 //! The request-slot cap ([`crate::HttpConfig::max_in_flight`]) is taken only after the
 //! body is complete, so stalled bodies cannot occupy the slots of working requests.
 
-use crate::error::ApiError;
 use axum::body::{Body, Bytes};
 use futures::StreamExt;
+use keypair_wire::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+
+/// Default largest request body: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 /// Most bytes of a too-large body read and discarded so the client sees the answer.
 pub const DRAIN_LIMIT: u64 = 16 << 20;
@@ -49,7 +52,7 @@ pub struct BodyLimits {
 impl Default for BodyLimits {
     fn default() -> Self {
         BodyLimits {
-            max_bytes: crate::DEFAULT_BODY_LIMIT,
+            max_bytes: DEFAULT_BODY_LIMIT,
             base_timeout: Duration::from_secs(5),
             min_rate: 64 * 1024,
             free_bytes: 8 * 1024,

@@ -10,7 +10,7 @@ use keypair_core::{
     binding_decision, AccountId, Admission, BindingOp, Instance, InstanceId, InstanceState,
     OsFamily, Product, RunningInstance, Scope, StaticInstances,
 };
-use keypair_http::error::code_for;
+use keypair_wire::error::code_for;
 use serde_json::json;
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::{code, wire, CVM, LH};
 use keypair_core::{Product, Tag, Tags};
-use keypair_http::error::code_for;
+use keypair_wire::error::code_for;
 use serde_json::{json, Value};
 
 const OK: &str = "OK";

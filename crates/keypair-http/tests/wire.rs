@@ -480,7 +480,7 @@ async fn messages_follow_the_language() {
 #[test]
 fn every_domain_error_maps_to_a_spec_code_for_each_product() {
     use keypair_core::Error as E;
-    use keypair_http::error::code_for;
+    use keypair_wire::error::code_for;
     let id = keypair_core::KeyId::parse(Product::Cvm, "skey-11112222").unwrap();
     let inst = keypair_core::InstanceId::parse(Product::Cvm, "ins-11112222").unwrap();
     let rows: Vec<(E, &str, &str)> = vec![
@@ -657,7 +657,7 @@ fn every_domain_error_maps_to_a_spec_code_for_each_product() {
         assert_eq!(code_for(err, Product::Cvm).0, *cvm, "{err:?}");
         assert_eq!(code_for(err, Product::Lighthouse).0, *lh, "{err:?}");
     }
-    let internal = keypair_http::error::from_domain(
+    let internal = keypair_wire::error::from_domain(
         &E::Storage("disk on fire at /var/lib".into()),
         Product::Cvm,
     );

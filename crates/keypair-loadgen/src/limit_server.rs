@@ -1,7 +1,7 @@
 //! The limit yardstick: a server that answers every correctly TC3-signed `POST /` with a
 //! fixed body of a given size, on keypaird's own HTTP stack (`keypair_http::serve`, the
 //! same connection limits) and behind keypaird's own signature check
-//! (`keypair_http::auth::verify_tc3`). No store, no JSON encoding, no service: what is
+//! (`keypair_wire::auth::verify_tc3`). No store, no JSON encoding, no service: what is
 //! left is the cost of the HTTP round trip, the signature and the bytes, so a real
 //! answer's throughput divided by this one's says how close keypaird is to what this
 //! machine can do for that request shape.
@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keypair_core::AccountId;
-use keypair_http::auth::{verify_tc3, Tc3Request};
-use keypair_http::{Credential, Credentials, Metrics, ServerLimits};
+use keypair_http::{Metrics, ServerLimits};
+use keypair_wire::auth::{verify_tc3, Tc3Request};
+use keypair_wire::{Credential, Credentials};
 use std::sync::Arc;
 
 struct Yardstick {

@@ -15,13 +15,14 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
+use keypair_config::KeyBackend;
 use keypair_core::fixtures::synthetic_public_key;
 use keypair_core::{
     AccountId, Description, IdGenerator, KeyName, KeyPair, Product, ProjectId, RandomIds, Tags,
     Timestamp,
 };
-use keypair_http::sign;
-use keypaird::store_url::StoreUrl;
+use keypair_stores::StoreUrl;
+use keypair_wire::sign;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -91,8 +92,8 @@ struct Args {
     key_name: Option<String>,
     /// Measure the single-thread key generation rate of a backend for `--duration`
     /// (no server involved) and exit.
-    #[arg(long, value_enum)]
-    keygen_rate: Option<keypaird::config::KeyBackend>,
+    #[arg(long, value_parser = |s: &str| s.parse::<KeyBackend>())]
+    keygen_rate: Option<KeyBackend>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -237,8 +238,8 @@ async fn seed(args: &Args, n: u64) -> Result<(), String> {
 }
 
 /// Generates keys on this thread for `--duration` and reports keys per second.
-fn keygen_rate(args: &Args, backend: keypaird::config::KeyBackend) -> Result<(), String> {
-    let generator = keypaird::serve::key_generator(backend).map_err(|e| e.to_string())?;
+fn keygen_rate(args: &Args, backend: KeyBackend) -> Result<(), String> {
+    let generator = backend.generator().map_err(|e| e.to_string())?;
     let mut latency = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut n = 0u64;
@@ -250,7 +251,7 @@ fn keygen_rate(args: &Args, backend: keypaird::config::KeyBackend) -> Result<(),
         n += 1;
     }
     let report = Report {
-        action: format!("keygen {backend:?}"),
+        action: format!("keygen {backend}"),
         requests: n,
         seconds: started.elapsed().as_secs_f64(),
         latency_us: latency,

@@ -7,6 +7,13 @@
 //! O(offset + limit).
 //!
 //! Nothing survives the process: use `keypair-sqlite` or `keypair-postgres` to keep data.
+//!
+//! The crate also holds the in-process adapters of the admission ports ([`admission`]):
+//! the token-bucket [`RateLimiter`] and the bounded [`NonceCache`] one server uses.
+
+pub mod admission;
+
+pub use admission::{NonceCache, RateLimiter, DEFAULT_MAX_NONCES};
 
 use async_trait::async_trait;
 use keypair_core::{

@@ -22,20 +22,23 @@
 //! `127.0.0.1:<ephemeral port>`, as tasks of the test's own tokio runtime, in
 //! test-credentials mode: any well-formed SecretId works, signed with itself as the
 //! SecretKey ([`TestServer::credential`] gives `AKIDtest`/`AKIDtest`). Point the official
-//! SDKs at [`TestServer::endpoint`], or use [`TestServer::call`], a small TC3-signing
-//! client. Dropping the server stops it.
+//! SDKs at [`TestServer::endpoint`], or use [`TestServer::call`]: a TC3-signed request
+//! over hyper's HTTP/1.1 client, signed as the official SDKs sign
+//! (`keypair_wire::client`). Dropping the server stops it.
 //!
 //! Key generation is real RSA on the service's own threads; in debug builds add the
 //! README's `[profile.dev.package.rsa]` lines so creates stay fast.
 
-use keypair_core::{KeyPairService, KeyPairStore};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use keypair_core::{KeyPairService, KeyPairStore, Product};
 use keypair_http::{router, AppState, Credentials, HttpConfig, RateLimits};
 use keypair_memory::MemoryStore;
 use serde_json::Value;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -127,35 +130,37 @@ impl TestServer {
         action: &str,
         body: Value,
     ) -> io::Result<Value> {
-        let host = self.endpoint();
-        let body = body.to_string();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(io::Error::other)?
-            .as_secs() as i64;
-        let service = if version == CVM { "cvm" } else { "lighthouse" };
-        let authorization = keypair_http::sign::tc3_post_authorization(
+        let product = Product::from_version(version).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("no product has Version {version}"),
+            )
+        })?;
+        let request = keypair_wire::client::signed_post(
             credential,
-            service,
-            &host,
-            "application/json",
-            body.as_bytes(),
-            now,
-        );
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-             X-TC-Action: {action}\r\nX-TC-Version: {version}\r\nX-TC-Timestamp: {now}\r\n\
-             Authorization: {authorization}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let mut stream = TcpStream::connect(self.addr).await?;
-        stream.write_all(request.as_bytes()).await?;
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).await?;
-        let (_, json) = raw
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| io::Error::other("no response body"))?;
-        let answer: Value = serde_json::from_str(json).map_err(io::Error::other)?;
+            product,
+            action,
+            &self.endpoint(),
+            body.to_string(),
+            keypair_wire::client::now(),
+        )
+        .map(|body| Full::new(Bytes::from(body)));
+        let stream = TcpStream::connect(self.addr).await?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(io::Error::other)?;
+        tokio::spawn(connection);
+        let answer = sender
+            .send_request(request)
+            .await
+            .map_err(io::Error::other)?;
+        let bytes = answer
+            .into_body()
+            .collect()
+            .await
+            .map_err(io::Error::other)?
+            .to_bytes();
+        let answer: Value = serde_json::from_slice(&bytes).map_err(io::Error::other)?;
         Ok(answer["Response"].clone())
     }
 }

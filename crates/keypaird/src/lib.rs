@@ -1,8 +1,8 @@
-//! The keypair service as a library: configuration, store selection and start-up, so
-//! the binary is a thin layer and tests can start a server in-process.
+//! The keypair service's binary as a library, so tests can start a server in-process:
+//! the resolution of flags, variables, the config file and defaults into a plan, and the
+//! wiring of a store, a key pool, the service and the HTTP shell ([`serve`]); and the
+//! transfer commands ([`commands`]). Everything else is a library crate of its own.
 
-pub mod admin;
-pub mod config;
+pub mod commands;
+pub mod error;
 pub mod serve;
-pub mod store_url;
-pub mod transfer;

@@ -2,6 +2,7 @@
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+use keypair_config::KeyBackend;
 use keypaird::serve::{serve, ServeOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -90,9 +91,9 @@ struct ServeArgs {
     /// below).
     #[arg(long, env = "KEYPAIRD_STORE")]
     store: Option<String>,
-    /// Key generation backend (overrides `[keygen] backend`).
-    #[arg(long, value_enum, env = "KEYPAIRD_KEY_BACKEND")]
-    key_backend: Option<keypaird::config::KeyBackend>,
+    /// Key generation backend, `rsa` or `aws-lc` (overrides `[keygen] backend`).
+    #[arg(long, env = "KEYPAIRD_KEY_BACKEND", value_parser = backend)]
+    key_backend: Option<KeyBackend>,
     /// Pre-generated keys kept ready (overrides `[keygen] pool_size`; 0 disables).
     #[arg(long, env = "KEYPAIRD_POOL_SIZE")]
     pool_size: Option<usize>,
@@ -128,6 +129,11 @@ struct ServeArgs {
 enum LogFormat {
     Human,
     Json,
+}
+
+/// A key backend by name, for clap: one of [`KeyBackend::NAMES`].
+fn backend(name: &str) -> Result<KeyBackend, String> {
+    name.parse()
 }
 
 /// mimalloc rather than the system allocator: a describe answer allocates a few hundred
@@ -209,13 +215,13 @@ fn transfer(command: Command) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    use keypaird::transfer::{export_command, import_command, migrate_command};
+    use keypaird::commands;
     // The binary's entry into its runtime (not a bridge inside async code).
     let result = runtime.block_on(async {
         match command {
-            Command::Export { store, out } => export_command(&store, out.as_deref()).await,
-            Command::Import { store, file } => import_command(&store, &file).await,
-            Command::Migrate { from, to, merge } => migrate_command(&from, &to, merge).await,
+            Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
+            Command::Import { store, file } => commands::import(&store, &file).await,
+            Command::Migrate { from, to, merge } => commands::migrate(&from, &to, merge).await,
             Command::Serve(_) => Ok(()),
         }
     });

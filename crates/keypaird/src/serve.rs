@@ -2,19 +2,18 @@
 //! binds, opens the store, builds the service and serves the API until SIGINT or
 //! SIGTERM, then finishes the requests in flight and closes the store.
 
-use crate::config::{
-    self, AccountConfig, Accounts, Config, CredentialConfig, CredentialsSource, KeyBackend, Limits,
+use crate::error::StartError;
+use keypair_config::{
+    self as config, AccountConfig, Accounts, Config, CredentialConfig, CredentialsSource,
+    KeyBackend, Limits,
 };
-use crate::store_url::{OpenedStore, StoreUrl};
-use keypair_core::{
-    default_workers, KeyGenerator, KeyPairService, KeyPairStore, KeyPool, RsaKeyGenerator,
-    StaticProjects,
-};
+use keypair_core::{default_workers, KeyPairService, KeyPairStore, KeyPool, StaticProjects};
 use keypair_http::admin::AdminToken;
 use keypair_http::{
     router, AppState, BodyLimits, Credentials, HttpConfig, Metrics, RateLimits, ServerLimits,
     DEFAULT_BODY_LIMIT,
 };
+use keypair_stores::{OpenedStore, StoreUrl};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,48 +56,17 @@ pub const EPHEMERAL_POOL_SIZE: usize = 4;
 /// Default number of pre-generated keys.
 pub const DEFAULT_POOL_SIZE: usize = 64;
 
-/// The generator a backend name stands for.
-pub fn key_generator(backend: KeyBackend) -> Result<Arc<dyn KeyGenerator>, StartError> {
-    match backend {
-        KeyBackend::Rsa => Ok(Arc::new(RsaKeyGenerator::default())),
-        #[cfg(feature = "aws-lc")]
-        KeyBackend::AwsLc => Ok(Arc::new(keypair_awslc::AwsLcKeyGenerator::default())),
-        #[cfg(not(feature = "aws-lc"))]
-        KeyBackend::AwsLc => Err(StartError(
-            "key backend aws-lc: this keypaird was built without the `aws-lc` feature; use backend = \"rsa\"".into(),
-        )),
-    }
-}
-
-/// The backend used when none is configured.
-pub fn default_backend() -> KeyBackend {
-    if cfg!(feature = "aws-lc") {
-        KeyBackend::AwsLc
-    } else {
-        KeyBackend::Rsa
-    }
-}
-
-/// A start-up failure, with a message for the user.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StartError(pub String);
-
-fn err(e: impl std::fmt::Display) -> StartError {
-    StartError(e.to_string())
-}
-
 /// Checks everything `serve` would read before it binds — the config file, the flags
 /// and variables, the accounts and credentials, the store URL's form, the key backend
 /// and the listen address's form — and says what it found, without binding, opening the
 /// store or writing any file (`keypaird serve --check`).
 pub async fn check(opts: ServeOptions) -> Result<String, StartError> {
     let file = match &opts.config {
-        Some(path) => Config::load(path).map_err(err)?,
+        Some(path) => Config::load(path)?,
         None => Config::default(),
     };
     let (plan, accounts) = Plan::resolve(&opts, file)?;
-    key_generator(plan.backend)?;
+    plan.backend.generator()?;
     resolve(&plan.listen).await?;
     let source = opts
         .config
@@ -124,19 +92,19 @@ pub async fn check(opts: ServeOptions) -> Result<String, StartError> {
 /// generated credentials file written. A failed start leaves no file behind.
 pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     let file = match &opts.config {
-        Some(path) => Config::load(path).map_err(err)?,
+        Some(path) => Config::load(path)?,
         None => Config::default(),
     };
     let (plan, accounts) = Plan::resolve(&opts, file)?;
     let listener = plan.bind().await?;
-    let addr = listener.local_addr().map_err(err)?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
     let shutdown = shutdown_signal()?;
     let OpenedStore {
         store,
         shared_admission,
     } = plan.open_store().await?;
     let pool = Arc::new(KeyPool::new(
-        key_generator(plan.backend)?,
+        plan.backend.generator()?,
         plan.pool_size,
         plan.workers,
     ));
@@ -150,14 +118,11 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     if let Some((nonces, rates)) = shared_admission {
         state = state.with_admission(nonces, rates);
     }
-    let mut app = router(Arc::new(state));
-    if let Some(token) = plan.http.admin_token.clone() {
-        app = app.merge(crate::admin::routes(store, token));
-    }
+    let app = router(Arc::new(state));
     tracing::info!(
         %addr,
         store = %plan.store_url,
-        key_backend = ?plan.backend,
+        key_backend = %plan.backend,
         pool_size = pool.stats().capacity,
         max_unissued_private_keys = pool.max_unissued_keys(),
         test_credentials = test_mode,
@@ -169,7 +134,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
     plan.announce(&addr)?;
     keypair_http::serve(listener, app, plan.server_limits.clone(), metrics, shutdown)
         .await
-        .map_err(err)?;
+        .map_err(StartError::Serve)?;
     tracing::info!("keypaird stopped");
     Ok(())
 }
@@ -207,7 +172,7 @@ impl Plan {
     /// Everything resolved and checked, the accounts included; nothing written yet.
     fn resolve(opts: &ServeOptions, file: Config) -> Result<(Plan, Accounts), StartError> {
         if opts.ephemeral && opts.store.is_some() {
-            return Err(StartError(
+            return Err(StartError::Options(
                 "--ephemeral keeps everything in memory; drop --store (or KEYPAIRD_STORE), or drop --ephemeral to use a store".into(),
             ));
         }
@@ -219,14 +184,16 @@ impl Plan {
                 .or(file.store.clone())
                 .unwrap_or_else(|| DEFAULT_STORE.to_owned()),
         };
-        let store_url: StoreUrl = store_text.parse().map_err(err)?;
+        let store_url: StoreUrl = store_text.parse()?;
         let credentials = credential_plan(opts, &file, &store_url)?;
         let accounts = accounts(&credentials)?;
         let mut http = http_config(&file.limits, file.metrics.enabled);
         http.admin_token = match opts.admin_token.clone().or(file.admin.token.clone()) {
             None => None,
             Some(t) => Some(AdminToken::new(t).ok_or_else(|| {
-                StartError("the admin token is empty; give a non-empty token or none".into())
+                StartError::Options(
+                    "the admin token is empty; give a non-empty token or none".into(),
+                )
             })?),
         };
         let default_pool = if opts.ephemeral {
@@ -246,7 +213,7 @@ impl Plan {
             backend: opts
                 .key_backend
                 .or(file.keygen.backend)
-                .unwrap_or_else(default_backend),
+                .unwrap_or_else(KeyBackend::default_for_build),
             pool_size: opts
                 .pool_size
                 .or(file.keygen.pool_size)
@@ -263,17 +230,17 @@ impl Plan {
     async fn bind(&self) -> Result<tokio::net::TcpListener, StartError> {
         let addr = resolve(&self.listen).await?;
         if matches!(self.credentials, CredentialPlan::Test) && !addr.ip().is_loopback() {
-            return Err(StartError(format!(
+            return Err(StartError::Options(format!(
                 "--test-credentials accepts any SecretId, so it listens on loopback only; {} is not a loopback address (use 127.0.0.1 or [::1])",
                 self.listen
             )));
         }
-        keypair_http::bind(addr, self.server_limits.max_connections).map_err(|e| {
-            StartError(format!(
-                "cannot listen on {}: {e}{}",
-                self.listen,
-                bind_hint(&e)
-            ))
+        keypair_http::bind(addr, self.server_limits.max_connections).map_err(|source| {
+            StartError::Listen {
+                listen: self.listen.clone(),
+                hint: bind_hint(&source),
+                source,
+            }
         })
     }
 
@@ -282,18 +249,18 @@ impl Plan {
     async fn open_store(&self) -> Result<OpenedStore, StartError> {
         let created = self.store_url.sqlite_path().filter(|p| !p.exists());
         let opened = async {
-            let store = self.store_url.open().await.map_err(err)?;
+            let store = self.store_url.open().await?;
             if let CredentialPlan::CredentialsFile(list, CredentialsSource::Created { path, .. }) =
                 &self.credentials
             {
-                config::write_credentials_file(path, list).map_err(err)?;
+                config::write_credentials_file(path, list)?;
             }
             Ok(store)
         }
         .await;
         if opened.is_err() {
             if let Some(path) = created {
-                crate::store_url::remove_sqlite_files(&path);
+                keypair_stores::remove_sqlite_files(&path);
             }
         }
         opened
@@ -342,11 +309,11 @@ impl Plan {
             announce_credentials(path, account, secret_id, &addr.to_string());
         }
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}").map_err(err)?;
+        writeln!(out, "listening on http://{addr}").map_err(StartError::Output)?;
         if self.ephemeral {
-            writeln!(out, "{}", self.credential_line(addr)).map_err(err)?;
+            writeln!(out, "{}", self.credential_line(addr)).map_err(StartError::Output)?;
         }
-        out.flush().map_err(err)
+        out.flush().map_err(StartError::Output)
     }
 
     fn credential_line(&self, addr: &std::net::SocketAddr) -> serde_json::Value {
@@ -355,7 +322,7 @@ impl Plan {
             CredentialPlan::Test => serde_json::json!({
                 "endpoint": endpoint, "test_credentials": true,
                 "secret_id": "AKIDtest", "secret_key": "AKIDtest",
-                "account": keypair_http::auth::test_account("AKIDtest").as_str(),
+                "account": keypair_wire::auth::test_account("AKIDtest").as_str(),
             }),
             CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => serde_json::json!({
                 "endpoint": endpoint, "test_credentials": false,
@@ -373,17 +340,16 @@ impl Plan {
 /// generated credentials file is written once the store has opened).
 fn accounts(plan: &CredentialPlan) -> Result<Accounts, StartError> {
     let mut accounts = match plan {
-        CredentialPlan::Test => config::validate_accounts(Path::new("-"), &[]).map_err(err)?,
+        CredentialPlan::Test => config::validate_accounts(Path::new("-"), &[])?,
         CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => {
-            config::validate_accounts(Path::new("--secret-id"), std::slice::from_ref(a))
-                .map_err(err)?
+            config::validate_accounts(Path::new("--secret-id"), std::slice::from_ref(a))?
         }
-        CredentialPlan::File(list, path) => config::validate_accounts(path, list).map_err(err)?,
+        CredentialPlan::File(list, path) => config::validate_accounts(path, list)?,
         CredentialPlan::CredentialsFile(list, source) => {
             let path = match source {
                 CredentialsSource::Loaded(p) | CredentialsSource::Created { path: p, .. } => p,
             };
-            config::validate_accounts(path, list).map_err(err)?
+            config::validate_accounts(path, list)?
         }
     };
     if matches!(plan, CredentialPlan::Test) {
@@ -405,7 +371,7 @@ fn credential_plan(
     match (&opts.secret_id, &opts.secret_key) {
         (Some(id), Some(key)) => return Ok(CredentialPlan::Fixed(fixed_account(id, key, file))),
         (None, None) => {}
-        _ => return Err(StartError("give both --secret-id and --secret-key (or KEYPAIRD_SECRET_ID and KEYPAIRD_SECRET_KEY), or neither".into())),
+        _ => return Err(StartError::Options("give both --secret-id and --secret-key (or KEYPAIRD_SECRET_ID and KEYPAIRD_SECRET_KEY), or neither".into())),
     }
     if !file.accounts.is_empty() {
         let path = opts.config.clone().unwrap_or_default();
@@ -418,14 +384,14 @@ fn credential_plan(
         .sqlite_dir()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    let (accounts, source) = config::load_or_generate_credentials(&dir).map_err(err)?;
+    let (accounts, source) = config::load_or_generate_credentials(&dir)?;
     Ok(CredentialPlan::CredentialsFile(accounts, source))
 }
 
 /// The one account of `--secret-id`: its id derived from the SecretId as in
 /// test-credentials mode, so switching modes keeps the same account.
 fn fixed_account(secret_id: &str, secret_key: &str, file: &Config) -> AccountConfig {
-    let id = keypair_http::auth::test_account(secret_id)
+    let id = keypair_wire::auth::test_account(secret_id)
         .as_str()
         .to_owned();
     let listed = file.accounts.iter().find(|a| a.id == id);
@@ -516,27 +482,32 @@ fn has_port(listen: &str) -> bool {
 /// The first address `listen` resolves to.
 async fn resolve(listen: &str) -> Result<std::net::SocketAddr, StartError> {
     if !has_port(listen) {
-        return Err(StartError(format!(
-            "cannot listen on {listen}: give a host and a port, such as 127.0.0.1:8080, localhost:8080 or [::1]:8080 (port 0 lets the system choose)"
-        )));
+        return Err(StartError::listen(
+            listen,
+            "give a host and a port, such as 127.0.0.1:8080, localhost:8080 or [::1]:8080 (port 0 lets the system choose)",
+        ));
     }
-    let cannot = |e: &dyn std::fmt::Display| StartError(format!("cannot listen on {listen}: {e}"));
-    tokio::net::lookup_host(listen)
+    let found = tokio::net::lookup_host(listen)
         .await
-        .map_err(|e| cannot(&e))?
-        .next()
-        .ok_or_else(|| cannot(&"the address resolves to nothing"))
+        .map_err(|source| StartError::Listen {
+            listen: listen.to_owned(),
+            source,
+            hint: "",
+        })?
+        .next();
+    found.ok_or_else(|| StartError::listen(listen, "the address resolves to nothing"))
 }
 
 /// Registers SIGINT and SIGTERM handlers now and returns a future that resolves on
 /// either. Registering before the listening line is printed means a signal sent as soon
 /// as the server says it is ready still stops it cleanly.
 fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, StartError> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())
-        .map_err(|e| StartError(format!("cannot handle SIGTERM: {e}")))?;
-    let mut int = signal(SignalKind::interrupt())
-        .map_err(|e| StartError(format!("cannot handle SIGINT: {e}")))?;
+    use tokio::signal::unix::SignalKind;
+    let handle = |signal: &'static str, kind| {
+        tokio::signal::unix::signal(kind).map_err(|source| StartError::Signal { signal, source })
+    };
+    let mut term = handle("SIGTERM", SignalKind::terminate())?;
+    let mut int = handle("SIGINT", SignalKind::interrupt())?;
     Ok(async move {
         tokio::select! {
             _ = int.recv() => {}

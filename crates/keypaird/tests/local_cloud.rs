@@ -175,7 +175,7 @@ fn the_admin_api_needs_its_token_and_resets_one_account_or_all() {
         (2, 1),
         "nothing changed"
     );
-    let account_a = keypair_http::auth::test_account(a.0);
+    let account_a = keypair_wire::auth::test_account(a.0);
     let path = format!("/_keypaird/reset?account={}", account_a.as_str());
     let (status, body) = http(&addr, "POST", &path, Some(TOKEN));
     assert_eq!(status, 200, "{body}");

@@ -11,9 +11,9 @@ use http_body_util::BodyExt;
 use keypair_core::{
     AccountId, KeyBits, KeyPairService, KeyPairStore, ManualClock, RsaKeyGenerator, Timestamp,
 };
-use keypair_http::sign::{self, CanonicalRequest, LegacyMethod};
 use keypair_http::{router, AppState, Credential, Credentials, HttpConfig, RateLimits};
 use keypair_memory::MemoryStore;
+use keypair_wire::sign::{self, CanonicalRequest, LegacyMethod};
 use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;

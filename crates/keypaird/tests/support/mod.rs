@@ -3,7 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses part of it
 
-use keypair_http::sign;
+use keypair_wire::sign;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,0 +1,387 @@
+//! API errors: the Tencent error code and a message in the caller's language, and the one
+//! table that maps every domain error to its code on each product.
+
+use crate::spec::Codes;
+use keypair_core::{Error, InstanceState, Product};
+
+/// The caller's language (`X-TC-Language` / `Language`); the SDKs default to Chinese.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Language {
+    /// `zh-CN`, the default.
+    #[default]
+    Chinese,
+    /// `en-US`.
+    English,
+}
+
+impl Language {
+    /// From the header or parameter value; anything but `en-US` is Chinese.
+    pub fn from_tag(tag: Option<&str>) -> Self {
+        if tag.is_some_and(|t| t.eq_ignore_ascii_case("en-US")) {
+            Language::English
+        } else {
+            Language::Chinese
+        }
+    }
+}
+
+/// An error answer: a code and messages in both languages, and, for a failure that is
+/// not the caller's doing, its cause for the operator's log (never sent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// The Tencent error code.
+    pub code: &'static str,
+    /// The English message.
+    pub en: String,
+    /// The Chinese message.
+    pub zh: String,
+    /// What the operator's log should say about an internal failure: its cause. The
+    /// answer carries only the generic message.
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    /// An error with an English detail and a Chinese summary; the Chinese message carries
+    /// the English detail too, so nothing actionable is lost in either language.
+    pub fn new(code: &'static str, zh_summary: &str, en: impl Into<String>) -> Self {
+        let en = en.into();
+        let zh = format!("{zh_summary}（{en}）");
+        ApiError {
+            code,
+            en,
+            zh,
+            detail: None,
+        }
+    }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Language) -> &str {
+        match lang {
+            Language::English => &self.en,
+            Language::Chinese => &self.zh,
+        }
+    }
+
+    /// `MissingParameter`.
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            "MissingParameter",
+            "缺少参数",
+            format!("the required parameter `{name}` is missing"),
+        )
+    }
+
+    /// `UnknownParameter`.
+    pub fn unknown(name: &str, action: &str) -> Self {
+        Self::new(
+            "UnknownParameter",
+            "未知参数",
+            format!("`{name}` is not a parameter of {action}"),
+        )
+    }
+
+    /// `InvalidParameter` (a value of the wrong type or shape).
+    pub fn invalid(en: impl Into<String>) -> Self {
+        Self::new("InvalidParameter", "参数错误", en)
+    }
+
+    /// `InvalidParameterValue`.
+    pub fn invalid_value(en: impl Into<String>) -> Self {
+        Self::new("InvalidParameterValue", "参数取值错误", en)
+    }
+
+    /// An internal failure of `product`'s request: the retryable code and a generic
+    /// message; `cause` goes to the operator's log only ([`ApiError::detail`]).
+    pub fn internal(product: Product, cause: impl Into<String>) -> Self {
+        ApiError {
+            detail: Some(cause.into()),
+            ..Self::new(
+                crate::spec::spec(product).internal_error,
+                "内部错误",
+                "an internal error occurred; retry the request later",
+            )
+        }
+    }
+}
+
+const fn codes(cvm: &'static str, lighthouse: &'static str, zh: &'static str) -> Codes {
+    Codes {
+        cvm,
+        lighthouse,
+        zh,
+    }
+}
+
+/// The one mapping table (docs/api.md lists it): each domain error's CVM code, Lighthouse
+/// code and Chinese summary, or `None` for a failure that is not the caller's doing,
+/// whose detail stays in the log. One exhaustive match with no wildcard, so a variant
+/// added to the core does not compile until it has its codes here.
+pub fn public_codes(err: &Error) -> Option<Codes> {
+    Some(match err {
+        Error::KeyNameEmpty => codes(
+            "InvalidKeyPairNameEmpty",
+            "InvalidParameterValue.InvalidKeyPairNameEmpty",
+            "密钥对名称为空",
+        ),
+        Error::KeyNameTooLong { .. } => codes(
+            "InvalidKeyPairNameTooLong",
+            "InvalidParameterValue.InvalidKeyPairNameTooLong",
+            "密钥对名称过长",
+        ),
+        Error::KeyNameIllegalChar { .. } => codes(
+            "InvalidKeyPairNameIncludeIllegalChar",
+            "InvalidParameterValue.InvalidKeyPairNameIncludeIllegalChar",
+            "密钥对名称包含非法字符",
+        ),
+        Error::KeyIdMalformed { .. } => codes(
+            "InvalidKeyPairId.Malformed",
+            "InvalidParameterValue.KeyPairIdMalformed",
+            "密钥对ID格式错误",
+        ),
+        Error::InstanceIdMalformed { .. } => codes(
+            "InvalidInstanceId.Malformed",
+            "InvalidParameterValue.InstanceIdMalformed",
+            "实例ID格式错误",
+        ),
+        Error::ProjectNotFound(_) => codes(
+            "InvalidProjectId.NotFound",
+            "InvalidParameterValue",
+            "项目不存在",
+        ),
+        Error::ProjectIdInvalid(_) => codes(
+            "InvalidProjectId.NotFound",
+            "InvalidParameterValue",
+            "项目ID无效",
+        ),
+        Error::DescriptionTooLong { .. } => {
+            codes("InvalidParameterValue", "InvalidParameterValue", "描述过长")
+        }
+        Error::PublicKeyMalformed(_) => codes(
+            "InvalidPublicKey.Malformed",
+            "InvalidParameterValue.KeyPairPublicKeyMalformed",
+            "公钥格式错误",
+        ),
+        Error::InvalidUsername(_) => codes(
+            "InvalidParameterValue",
+            "InvalidParameterValue",
+            "用户名无效",
+        ),
+        Error::TagResourceType(_) => {
+            codes("InvalidParameterValue", "InvalidParameterValue", "标签无效")
+        }
+        Error::TagKeyIllegal { .. } => codes(
+            "FailedOperation.IllegalTagKey",
+            "InvalidParameterValue",
+            "标签键不合法",
+        ),
+        Error::TagValueIllegal { .. } => codes(
+            "FailedOperation.IllegalTagValue",
+            "InvalidParameterValue",
+            "标签值不合法",
+        ),
+        Error::DuplicateTagKey(_) => codes(
+            "InvalidParameterValue.DuplicateTags",
+            // Not raised: Lighthouse keeps the last value of a repeated key.
+            "InvalidParameterValue.Duplicated",
+            "标签键重复",
+        ),
+        Error::TagKeyReserved(_) => codes(
+            "FailedOperation.TagKeyReserved",
+            "InvalidParameterValue",
+            "标签键为系统预留",
+        ),
+        Error::TooManyTags { .. } => codes(
+            "LimitExceeded.TagResourceQuota",
+            "InvalidParameterValue.LimitExceeded",
+            "标签数量超过限制",
+        ),
+        Error::InstanceNotFound(_) => codes(
+            "InvalidInstanceId.NotFound",
+            "ResourceNotFound.InstanceIdNotFound",
+            "实例不存在",
+        ),
+        Error::InstanceWindows(_) => codes(
+            "UnsupportedOperation.InstanceOsWindows",
+            "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair",
+            "Windows 实例不支持密钥对",
+        ),
+        Error::InstanceState { state, .. } => instance_state_codes(*state),
+        Error::UnbindUsernameMismatch { .. } => codes(
+            "InvalidParameterValue",
+            "UnsupportedOperation.KeyPairUnbindUsernameMismatch",
+            "解绑用户名与绑定时不一致",
+        ),
+        Error::BindingTypeInvalid { .. } => codes(
+            "InvalidParameterValue",
+            "InvalidParameterValue",
+            "参数取值错误",
+        ),
+        Error::UsernameWithOffline { .. } => codes(
+            "InvalidParameterValue",
+            "InvalidParameter.ParameterConflict",
+            "参数冲突",
+        ),
+        Error::KeyPairInUse { .. } => codes(
+            "InvalidParameterValue.KeyPairNotSupported",
+            "ResourceInUse.KeyPairInUse",
+            "密钥对已绑定实例，无法删除",
+        ),
+        Error::AlreadyAssociated { .. } => codes(
+            "InvalidParameterValue",
+            "UnsupportedOperation.KeyPairBindDuplicate",
+            "密钥对已绑定该实例",
+        ),
+        Error::NotAssociated { .. } => codes(
+            "InvalidParameterValue",
+            "UnsupportedOperation.KeyPairNotBoundToInstance",
+            "密钥对未绑定该实例",
+        ),
+        Error::TooManyInstancesForKeyPair { .. } | Error::TooManyKeyPairsForInstance { .. } => {
+            codes("LimitExceeded", "LimitExceeded", "绑定数量超过限制")
+        }
+        Error::DuplicateName(_) => codes(
+            "InvalidKeyPairName.Duplicate",
+            "InvalidParameterValue.DuplicateParameterValue",
+            "密钥对名称已存在",
+        ),
+        Error::DuplicatePublicKey { .. } => codes(
+            "InvalidPublicKey.Duplicate",
+            "InvalidParameterValue.KeyPairPublicKeyDuplicated",
+            "公钥已存在",
+        ),
+        Error::QuotaExceeded { .. } => codes(
+            "InvalidKeyPair.LimitExceeded",
+            "LimitExceeded.KeyPairLimitExceeded",
+            "密钥对数量超过限制",
+        ),
+        Error::KeyPairNotFound(_) => codes(
+            "InvalidKeyPairId.NotFound",
+            "ResourceNotFound.KeyIdNotFound",
+            "密钥对不存在",
+        ),
+        Error::IdsWithFilters => codes(
+            "InvalidParameterCombination",
+            "InvalidParameter.ParameterConflict",
+            "KeyIds 与 Filters 不能同时指定",
+        ),
+        Error::LimitOutOfRange { .. } => codes(
+            "InvalidParameterValueLimit",
+            "InvalidParameterValue.OutOfRange",
+            "Limit 取值超出范围",
+        ),
+        Error::OffsetNegative(_) => codes(
+            "InvalidParameterValueOffset",
+            "InvalidParameterValue.Negative",
+            "Offset 不能为负数",
+        ),
+        Error::UnknownFilter { .. } | Error::EmptyFilter(_) | Error::InvalidFilterValue { .. } => {
+            codes(
+                "InvalidFilter",
+                "InvalidParameter.InvalidFilter",
+                "过滤条件无效",
+            )
+        }
+        Error::TooManyFilters { .. } => codes(
+            "InvalidParameterValue.LimitExceeded",
+            "InvalidParameterValue.LimitExceeded",
+            "过滤条件数量超过限制",
+        ),
+        Error::TooManyFilterValues { .. } => codes(
+            "InvalidFilterValue.LimitExceeded",
+            "InvalidParameterValue.LimitExceeded",
+            "过滤值数量超过限制",
+        ),
+        Error::TooManyIds { .. } => codes(
+            "InvalidParameterValue.LimitExceeded",
+            "InvalidParameterValue.LimitExceeded",
+            "ID 数量超过限制",
+        ),
+        Error::NoIds(_) | Error::NothingToModify => {
+            codes("MissingParameter", "MissingParameter", "缺少参数")
+        }
+        Error::DuplicateId { .. } => codes(
+            "InvalidParameterValue",
+            "InvalidParameterValue.Duplicated",
+            "参数值重复",
+        ),
+        Error::UnsupportedAction { .. } => codes("InvalidAction", "InvalidAction", "接口不存在"),
+        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => return None,
+    })
+}
+
+/// The codes for an instance in a state that refuses the operation: CVM has one code per
+/// state (`UnsupportedOperation.InstanceStateRunning` …); Lighthouse says the instance
+/// is still being created (`PENDING`) or in an invalid state.
+fn instance_state_codes(state: InstanceState) -> Codes {
+    const INVALID: &str = "UnsupportedOperation.InvalidInstanceState";
+    const ZH: &str = "实例状态不支持该操作";
+    match state {
+        InstanceState::Pending => codes(
+            "UnsupportedOperation.InstanceStatePending",
+            "OperationDenied.InstanceCreating",
+            ZH,
+        ),
+        InstanceState::Running => codes("UnsupportedOperation.InstanceStateRunning", INVALID, ZH),
+        InstanceState::Starting => codes("UnsupportedOperation.InstanceStateStarting", INVALID, ZH),
+        InstanceState::Stopping => codes("UnsupportedOperation.InstanceStateStopping", INVALID, ZH),
+        InstanceState::Rebooting => {
+            codes("UnsupportedOperation.InstanceStateRebooting", INVALID, ZH)
+        }
+        InstanceState::Shutdown => codes("UnsupportedOperation.InstanceStateShutdown", INVALID, ZH),
+        InstanceState::Terminating => {
+            codes("UnsupportedOperation.InstanceStateTerminating", INVALID, ZH)
+        }
+        // No state code exists for these; the instance is not one that takes key pairs.
+        InstanceState::LaunchFailed | InstanceState::Stopped => {
+            codes("InvalidInstance.NotSupported", INVALID, ZH)
+        }
+    }
+}
+
+/// The Tencent code of a domain error for a product, and its Chinese summary; an
+/// internal failure's is the product's retryable internal code.
+pub fn code_for(err: &Error, product: Product) -> (&'static str, &'static str) {
+    match public_codes(err) {
+        Some(c) => (c.of(product), c.zh),
+        None => (crate::spec::spec(product).internal_error, "内部错误"),
+    }
+}
+
+/// Whether the error hides internals (its detail goes to the log, not the caller).
+pub fn is_internal(err: &Error) -> bool {
+    public_codes(err).is_none()
+}
+
+/// Most characters of a client-supplied value echoed in a message.
+pub const CLIP_CHARS: usize = 64;
+
+/// A client-supplied value as echoed in messages: at most [`CLIP_CHARS`] characters,
+/// then `…(N bytes)`, so an answer never grows with what the client sent.
+pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(CLIP_CHARS) {
+        None => value.into(),
+        Some((end, _)) => format!("{}…({} bytes)", &value[..end], value.len()).into(),
+    }
+}
+
+/// The answer when an admission port (nonce ledger, rate counter) could not decide,
+/// typically because the shared database is unreachable: the retryable internal-error
+/// code, never let through undecided; the cause is in [`ApiError::detail`].
+pub fn undecided(port: &str, err: &keypair_core::StoreError, product: Product) -> ApiError {
+    ApiError::internal(
+        product,
+        format!(
+            "{port} could not decide; refusing the request: {}",
+            keypair_core::error_chain(err)
+        ),
+    )
+}
+
+/// The answer for a domain error; an internal one keeps its cause for the log.
+pub fn from_domain(err: &Error, product: Product) -> ApiError {
+    if is_internal(err) {
+        return ApiError::internal(product, keypair_core::error_chain(err));
+    }
+    let (code, zh) = code_for(err, product);
+    ApiError::new(code, zh, err.to_string())
+}
