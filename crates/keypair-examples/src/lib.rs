@@ -13,4 +13,11 @@
 //!   `store_conformance!`; `cargo run -p keypair-examples --example custom_store`, and
 //!   its conformance cases run under `cargo test -p keypair-examples`.
 //!
+//! - `hyper_wire`: the Tencent key-pair wire (`keypair-wire`) served by plain hyper, not
+//!   axum, with the wire's signer as the client;
+//!   `cargo run -p keypair-examples --example hyper_wire`.
+//! - `sync_wire`: the same wire with no tokio at all: a synchronous server (`tiny_http`),
+//!   the core's own threads doing the work, a synchronous client;
+//!   `cargo run -p keypair-examples --example sync_wire`.
+//!
 //! The library itself is empty.
