@@ -1,23 +1,26 @@
 //! One decode per action: typed request structs deriving `Deserialize` (PascalCase
 //! member names, unknown members refused), fed by the JSON body and by the flattened
 //! form alike (both arrive as one parameter object, [`crate::params`]).
-//! `serde_path_to_error` names the parameter at fault (`Filters.0.Values.1`), and serde's
-//! own messages are put in the API's words (`` `Limit` must be an integer, not a list ``).
+//! `serde_path_to_error` names the parameter at fault (`Filters.0.Values.1`), and what
+//! went wrong comes as data from [`crate::de`]'s deserializer (missing, unknown, the kind
+//! sent and the kind wanted), put in the API's words (`` `Limit` must be an integer, not
+//! a list ``).
 //!
 //! Two leaf types accept what the official clients send beyond plain JSON: [`Int`] (a
 //! number, or a string holding one, as every form value is) and [`Flag`] (a boolean, or
 //! `true`/`false` text in any case: Python sends `True`). A JSON `null` counts as absent.
 //! Values are not judged here: every rule about what a value may be lives in the core.
 
+use crate::de::{json_kind, DecodeError, ValueDe};
 use crate::error::ApiError;
-use crate::params::{json_kind, Params};
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use crate::params::Params;
+use serde::de::{DeserializeOwned, Deserializer, Error as _, Unexpected};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Decodes `params` into `action`'s request type `T`, consuming them (no copy).
 pub fn decode<T: DeserializeOwned>(params: Params, action: &str) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize::<_, T>(Value::Object(params)).map_err(|e| {
+    serde_path_to_error::deserialize::<_, T>(ValueDe(Value::Object(params))).map_err(|e| {
         let path: Vec<String> = e
             .path()
             .iter()
@@ -28,12 +31,14 @@ pub fn decode<T: DeserializeOwned>(params: Params, action: &str) -> Result<T, Ap
                 serde_path_to_error::Segment::Unknown => "?".to_owned(),
             })
             .collect();
-        to_api_error(&path, &e.into_inner().to_string(), action)
+        to_api_error(&path, e.into_inner(), action)
     })
 }
 
-/// The API error for serde's `message` about the member at `path`.
-fn to_api_error(path: &[String], message: &str, action: &str) -> ApiError {
+/// The API error for what went wrong with the member at `path`.
+fn to_api_error(path: &[String], error: DecodeError, action: &str) -> ApiError {
+    // A missing or unknown member is reported by its structure, whose path ends before
+    // the member (or, for some, at it).
     let at = |field: &str| {
         let mut parts: Vec<&str> = path.iter().map(String::as_str).collect();
         if parts.last() != Some(&field) {
@@ -41,56 +46,19 @@ fn to_api_error(path: &[String], message: &str, action: &str) -> ApiError {
         }
         parts.join(".")
     };
-    if let Some(field) = quoted_after(message, "missing field `") {
-        return ApiError::missing(&at(field));
-    }
-    if let Some(field) = quoted_after(message, "unknown field `") {
-        return ApiError::unknown(&at(field), action);
-    }
     let name = path.join(".");
     // A member sent as null is absent; a null list item is a value of the wrong type.
     let in_list = path
         .last()
         .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()));
-    match message.strip_prefix("invalid type: ") {
-        Some(rest) if rest.starts_with("null") && !in_list => ApiError::missing(&name),
-        Some(rest) => {
-            let (got, want) = rest.split_once(", expected ").unwrap_or((rest, ""));
-            ApiError::invalid(format!(
-                "`{name}` must be {}, not {}",
-                want_of(want),
-                kind_of(got)
-            ))
+    match error {
+        DecodeError::Missing(field) => ApiError::missing(&at(field)),
+        DecodeError::Unknown(field) => ApiError::unknown(&at(&field), action),
+        DecodeError::WrongKind { got: "null", .. } if !in_list => ApiError::missing(&name),
+        DecodeError::WrongKind { got, want } => {
+            ApiError::invalid(format!("`{name}` must be {want}, not {got}"))
         }
-        None => ApiError::invalid(format!("`{name}` {message}")),
-    }
-}
-
-/// The text between `prefix` and the next backquote, when `message` starts with `prefix`.
-fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
-    message.strip_prefix(prefix)?.split('`').next()
-}
-
-/// serde's name of what was expected, in the API's words.
-fn want_of(expected: &str) -> &str {
-    if expected.starts_with("struct ") || expected == "a map" {
-        "a structure"
-    } else if expected == "a sequence" {
-        "a list"
-    } else {
-        expected
-    }
-}
-
-/// serde's description of an unexpected value, as the kind of JSON value it is.
-fn kind_of(got: &str) -> &'static str {
-    match got.split([' ', '`']).next().unwrap_or("") {
-        "boolean" => "a boolean",
-        "integer" | "floating" => "a number",
-        "string" | "character" => "a string",
-        "sequence" => "an array",
-        "map" => "an object",
-        _ => "null",
+        DecodeError::Custom(message) => ApiError::invalid(format!("`{name}` {message}")),
     }
 }
 
@@ -110,8 +78,8 @@ impl<'de> Deserialize<'de> for Int {
                 .parse()
                 .map(Int)
                 .map_err(|_| D::Error::custom(format!("must be an integer, got {s:?}"))),
-            // A required member sent as null is missing, as serde says of strings.
-            Value::Null => Err(D::Error::custom("invalid type: null, expected an integer")),
+            // A required member sent as null is missing, as for every other type.
+            Value::Null => Err(D::Error::invalid_type(Unexpected::Unit, &"an integer")),
             other => Err(D::Error::custom(format!(
                 "must be an integer, not {}",
                 json_kind(&other)

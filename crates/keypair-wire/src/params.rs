@@ -3,6 +3,7 @@
 //! ([`crate::decode`]) serves both encodings. Integers may arrive as JSON strings (`"ProjectId": "0"`), and form
 //! values are always text.
 
+use crate::de::json_kind;
 use crate::error::ApiError;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -201,17 +202,6 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
             out.insert(key, v);
         }
         Ok(Value::Object(out))
-    }
-}
-
-pub(crate) fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
