@@ -17,9 +17,11 @@
 pub mod admin;
 mod log;
 pub mod metrics;
+mod request_id;
 mod router;
 pub mod serve;
 mod state;
+mod token;
 pub mod transport;
 
 pub use keypair_wire::{ApiError, Credential, Credentials, Language, RateLimits};

@@ -3,7 +3,8 @@
 //! execute, answer; then one log line and the metrics ([`crate::log`]).
 
 use crate::log::{self, Exchange};
-use crate::state::{request_id, AppState};
+use crate::request_id::request_id;
+use crate::state::AppState;
 use crate::transport;
 use axum::body::Body;
 use axum::extract::State;

@@ -1,8 +1,8 @@
 //! What every request of one server shares: the service, the wire with its credentials
-//! and admission ports, the settings, the metrics, the request slots and the body budget;
-//! and the RequestId each answer gets.
+//! and admission ports, the settings, the metrics, the request slots and the body budget.
 
 use crate::metrics::Metrics;
+use crate::token::AdminToken;
 use crate::transport::{BodyBudget, BodyLimits};
 use keypair_core::{KeyPairService, NonceLedger, RateCounter};
 use keypair_memory::{NonceCache, RateLimiter, DEFAULT_MAX_NONCES};
@@ -22,7 +22,7 @@ pub struct HttpConfig {
     pub max_in_flight: usize,
     /// The admin API's token; `None` (the default) leaves the admin API off
     /// ([`crate::admin`]).
-    pub admin_token: Option<crate::admin::AdminToken>,
+    pub admin_token: Option<AdminToken>,
 }
 
 impl Default for HttpConfig {
@@ -86,9 +86,4 @@ impl AppState {
         self.metrics = metrics;
         self
     }
-}
-
-/// A fresh random (version 4) UUID, lower case: the RequestId of one answer.
-pub(crate) fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }

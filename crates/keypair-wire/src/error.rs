@@ -112,200 +112,238 @@ const fn codes(cvm: &'static str, lighthouse: &'static str, zh: &'static str) ->
     }
 }
 
-/// The one mapping table (docs/api.md lists it): each domain error's CVM code, Lighthouse
-/// code and Chinese summary, or `None` for a failure that is not the caller's doing,
-/// whose detail stays in the log. One exhaustive match with no wildcard, so a variant
-/// added to the core does not compile until it has its codes here.
+// The rows of the error table: a domain error's code on CVM and on Lighthouse, and the
+// Chinese summary that starts its Chinese message (docs/api.md lists them).
+const NAME_EMPTY: Codes = codes(
+    "InvalidKeyPairNameEmpty",
+    "InvalidParameterValue.InvalidKeyPairNameEmpty",
+    "密钥对名称为空",
+);
+const NAME_TOO_LONG: Codes = codes(
+    "InvalidKeyPairNameTooLong",
+    "InvalidParameterValue.InvalidKeyPairNameTooLong",
+    "密钥对名称过长",
+);
+const NAME_ILLEGAL_CHAR: Codes = codes(
+    "InvalidKeyPairNameIncludeIllegalChar",
+    "InvalidParameterValue.InvalidKeyPairNameIncludeIllegalChar",
+    "密钥对名称包含非法字符",
+);
+const KEY_ID_MALFORMED: Codes = codes(
+    "InvalidKeyPairId.Malformed",
+    "InvalidParameterValue.KeyPairIdMalformed",
+    "密钥对ID格式错误",
+);
+const INSTANCE_ID_MALFORMED: Codes = codes(
+    "InvalidInstanceId.Malformed",
+    "InvalidParameterValue.InstanceIdMalformed",
+    "实例ID格式错误",
+);
+const PROJECT_NOT_FOUND: Codes = codes(
+    "InvalidProjectId.NotFound",
+    "InvalidParameterValue",
+    "项目不存在",
+);
+const PROJECT_INVALID: Codes = codes(
+    "InvalidProjectId.NotFound",
+    "InvalidParameterValue",
+    "项目ID无效",
+);
+const DESCRIPTION_TOO_LONG: Codes =
+    codes("InvalidParameterValue", "InvalidParameterValue", "描述过长");
+const PUBLIC_KEY_MALFORMED: Codes = codes(
+    "InvalidPublicKey.Malformed",
+    "InvalidParameterValue.KeyPairPublicKeyMalformed",
+    "公钥格式错误",
+);
+const USERNAME_INVALID: Codes = codes(
+    "InvalidParameterValue",
+    "InvalidParameterValue",
+    "用户名无效",
+);
+const TAG_RESOURCE_TYPE: Codes =
+    codes("InvalidParameterValue", "InvalidParameterValue", "标签无效");
+const TAG_KEY_ILLEGAL: Codes = codes(
+    "FailedOperation.IllegalTagKey",
+    "InvalidParameterValue",
+    "标签键不合法",
+);
+const TAG_VALUE_ILLEGAL: Codes = codes(
+    "FailedOperation.IllegalTagValue",
+    "InvalidParameterValue",
+    "标签值不合法",
+);
+const TAG_KEY_REPEATED: Codes = codes(
+    "InvalidParameterValue.DuplicateTags",
+    // Not raised: Lighthouse keeps the last value of a repeated key.
+    "InvalidParameterValue.Duplicated",
+    "标签键重复",
+);
+const TAG_KEY_RESERVED: Codes = codes(
+    "FailedOperation.TagKeyReserved",
+    "InvalidParameterValue",
+    "标签键为系统预留",
+);
+const TOO_MANY_TAGS: Codes = codes(
+    "LimitExceeded.TagResourceQuota",
+    "InvalidParameterValue.LimitExceeded",
+    "标签数量超过限制",
+);
+const INSTANCE_NOT_FOUND: Codes = codes(
+    "InvalidInstanceId.NotFound",
+    "ResourceNotFound.InstanceIdNotFound",
+    "实例不存在",
+);
+const INSTANCE_WINDOWS: Codes = codes(
+    "UnsupportedOperation.InstanceOsWindows",
+    "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair",
+    "Windows 实例不支持密钥对",
+);
+const UNBIND_USERNAME_MISMATCH: Codes = codes(
+    "InvalidParameterValue",
+    "UnsupportedOperation.KeyPairUnbindUsernameMismatch",
+    "解绑用户名与绑定时不一致",
+);
+const BINDING_TYPE_INVALID: Codes = codes(
+    "InvalidParameterValue",
+    "InvalidParameterValue",
+    "参数取值错误",
+);
+const USERNAME_WITH_OFFLINE: Codes = codes(
+    "InvalidParameterValue",
+    "InvalidParameter.ParameterConflict",
+    "参数冲突",
+);
+const KEY_PAIR_IN_USE: Codes = codes(
+    "InvalidParameterValue.KeyPairNotSupported",
+    "ResourceInUse.KeyPairInUse",
+    "密钥对已绑定实例，无法删除",
+);
+const ALREADY_ASSOCIATED: Codes = codes(
+    "InvalidParameterValue",
+    "UnsupportedOperation.KeyPairBindDuplicate",
+    "密钥对已绑定该实例",
+);
+const NOT_ASSOCIATED: Codes = codes(
+    "InvalidParameterValue",
+    "UnsupportedOperation.KeyPairNotBoundToInstance",
+    "密钥对未绑定该实例",
+);
+const TOO_MANY_BINDINGS: Codes = codes("LimitExceeded", "LimitExceeded", "绑定数量超过限制");
+const NAME_TAKEN: Codes = codes(
+    "InvalidKeyPairName.Duplicate",
+    "InvalidParameterValue.DuplicateParameterValue",
+    "密钥对名称已存在",
+);
+const PUBLIC_KEY_TAKEN: Codes = codes(
+    "InvalidPublicKey.Duplicate",
+    "InvalidParameterValue.KeyPairPublicKeyDuplicated",
+    "公钥已存在",
+);
+const QUOTA_EXCEEDED: Codes = codes(
+    "InvalidKeyPair.LimitExceeded",
+    "LimitExceeded.KeyPairLimitExceeded",
+    "密钥对数量超过限制",
+);
+const KEY_PAIR_NOT_FOUND: Codes = codes(
+    "InvalidKeyPairId.NotFound",
+    "ResourceNotFound.KeyIdNotFound",
+    "密钥对不存在",
+);
+const IDS_WITH_FILTERS: Codes = codes(
+    "InvalidParameterCombination",
+    "InvalidParameter.ParameterConflict",
+    "KeyIds 与 Filters 不能同时指定",
+);
+const LIMIT_OUT_OF_RANGE: Codes = codes(
+    "InvalidParameterValueLimit",
+    "InvalidParameterValue.OutOfRange",
+    "Limit 取值超出范围",
+);
+const OFFSET_NEGATIVE: Codes = codes(
+    "InvalidParameterValueOffset",
+    "InvalidParameterValue.Negative",
+    "Offset 不能为负数",
+);
+const FILTER_INVALID: Codes = codes(
+    "InvalidFilter",
+    "InvalidParameter.InvalidFilter",
+    "过滤条件无效",
+);
+const TOO_MANY_FILTERS: Codes = codes(
+    "InvalidParameterValue.LimitExceeded",
+    "InvalidParameterValue.LimitExceeded",
+    "过滤条件数量超过限制",
+);
+const TOO_MANY_FILTER_VALUES: Codes = codes(
+    "InvalidFilterValue.LimitExceeded",
+    "InvalidParameterValue.LimitExceeded",
+    "过滤值数量超过限制",
+);
+const TOO_MANY_IDS: Codes = codes(
+    "InvalidParameterValue.LimitExceeded",
+    "InvalidParameterValue.LimitExceeded",
+    "ID 数量超过限制",
+);
+const MISSING: Codes = codes("MissingParameter", "MissingParameter", "缺少参数");
+const ID_REPEATED: Codes = codes(
+    "InvalidParameterValue",
+    "InvalidParameterValue.Duplicated",
+    "参数值重复",
+);
+const NO_SUCH_ACTION: Codes = codes("InvalidAction", "InvalidAction", "接口不存在");
+
+/// The one mapping table (docs/api.md lists it): each domain error's row of codes, or
+/// `None` for a failure that is not the caller's doing, whose detail stays in the log.
+/// One exhaustive match with no wildcard, so a variant added to the core does not
+/// compile until it has its row here.
 pub fn public_codes(err: &Error) -> Option<Codes> {
+    use Error as E;
     Some(match err {
-        Error::KeyNameEmpty => codes(
-            "InvalidKeyPairNameEmpty",
-            "InvalidParameterValue.InvalidKeyPairNameEmpty",
-            "密钥对名称为空",
-        ),
-        Error::KeyNameTooLong { .. } => codes(
-            "InvalidKeyPairNameTooLong",
-            "InvalidParameterValue.InvalidKeyPairNameTooLong",
-            "密钥对名称过长",
-        ),
-        Error::KeyNameIllegalChar { .. } => codes(
-            "InvalidKeyPairNameIncludeIllegalChar",
-            "InvalidParameterValue.InvalidKeyPairNameIncludeIllegalChar",
-            "密钥对名称包含非法字符",
-        ),
-        Error::KeyIdMalformed { .. } => codes(
-            "InvalidKeyPairId.Malformed",
-            "InvalidParameterValue.KeyPairIdMalformed",
-            "密钥对ID格式错误",
-        ),
-        Error::InstanceIdMalformed { .. } => codes(
-            "InvalidInstanceId.Malformed",
-            "InvalidParameterValue.InstanceIdMalformed",
-            "实例ID格式错误",
-        ),
-        Error::ProjectNotFound(_) => codes(
-            "InvalidProjectId.NotFound",
-            "InvalidParameterValue",
-            "项目不存在",
-        ),
-        Error::ProjectIdInvalid(_) => codes(
-            "InvalidProjectId.NotFound",
-            "InvalidParameterValue",
-            "项目ID无效",
-        ),
-        Error::DescriptionTooLong { .. } => {
-            codes("InvalidParameterValue", "InvalidParameterValue", "描述过长")
-        }
-        Error::PublicKeyMalformed(_) => codes(
-            "InvalidPublicKey.Malformed",
-            "InvalidParameterValue.KeyPairPublicKeyMalformed",
-            "公钥格式错误",
-        ),
-        Error::InvalidUsername(_) => codes(
-            "InvalidParameterValue",
-            "InvalidParameterValue",
-            "用户名无效",
-        ),
-        Error::TagResourceType(_) => {
-            codes("InvalidParameterValue", "InvalidParameterValue", "标签无效")
-        }
-        Error::TagKeyIllegal { .. } => codes(
-            "FailedOperation.IllegalTagKey",
-            "InvalidParameterValue",
-            "标签键不合法",
-        ),
-        Error::TagValueIllegal { .. } => codes(
-            "FailedOperation.IllegalTagValue",
-            "InvalidParameterValue",
-            "标签值不合法",
-        ),
-        Error::DuplicateTagKey(_) => codes(
-            "InvalidParameterValue.DuplicateTags",
-            // Not raised: Lighthouse keeps the last value of a repeated key.
-            "InvalidParameterValue.Duplicated",
-            "标签键重复",
-        ),
-        Error::TagKeyReserved(_) => codes(
-            "FailedOperation.TagKeyReserved",
-            "InvalidParameterValue",
-            "标签键为系统预留",
-        ),
-        Error::TooManyTags { .. } => codes(
-            "LimitExceeded.TagResourceQuota",
-            "InvalidParameterValue.LimitExceeded",
-            "标签数量超过限制",
-        ),
-        Error::InstanceNotFound(_) => codes(
-            "InvalidInstanceId.NotFound",
-            "ResourceNotFound.InstanceIdNotFound",
-            "实例不存在",
-        ),
-        Error::InstanceWindows(_) => codes(
-            "UnsupportedOperation.InstanceOsWindows",
-            "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair",
-            "Windows 实例不支持密钥对",
-        ),
-        Error::InstanceState { state, .. } => instance_state_codes(*state),
-        Error::UnbindUsernameMismatch { .. } => codes(
-            "InvalidParameterValue",
-            "UnsupportedOperation.KeyPairUnbindUsernameMismatch",
-            "解绑用户名与绑定时不一致",
-        ),
-        Error::BindingTypeInvalid { .. } => codes(
-            "InvalidParameterValue",
-            "InvalidParameterValue",
-            "参数取值错误",
-        ),
-        Error::UsernameWithOffline { .. } => codes(
-            "InvalidParameterValue",
-            "InvalidParameter.ParameterConflict",
-            "参数冲突",
-        ),
-        Error::KeyPairInUse { .. } => codes(
-            "InvalidParameterValue.KeyPairNotSupported",
-            "ResourceInUse.KeyPairInUse",
-            "密钥对已绑定实例，无法删除",
-        ),
-        Error::AlreadyAssociated { .. } => codes(
-            "InvalidParameterValue",
-            "UnsupportedOperation.KeyPairBindDuplicate",
-            "密钥对已绑定该实例",
-        ),
-        Error::NotAssociated { .. } => codes(
-            "InvalidParameterValue",
-            "UnsupportedOperation.KeyPairNotBoundToInstance",
-            "密钥对未绑定该实例",
-        ),
-        Error::TooManyInstancesForKeyPair { .. } | Error::TooManyKeyPairsForInstance { .. } => {
-            codes("LimitExceeded", "LimitExceeded", "绑定数量超过限制")
-        }
-        Error::DuplicateName(_) => codes(
-            "InvalidKeyPairName.Duplicate",
-            "InvalidParameterValue.DuplicateParameterValue",
-            "密钥对名称已存在",
-        ),
-        Error::DuplicatePublicKey { .. } => codes(
-            "InvalidPublicKey.Duplicate",
-            "InvalidParameterValue.KeyPairPublicKeyDuplicated",
-            "公钥已存在",
-        ),
-        Error::QuotaExceeded { .. } => codes(
-            "InvalidKeyPair.LimitExceeded",
-            "LimitExceeded.KeyPairLimitExceeded",
-            "密钥对数量超过限制",
-        ),
-        Error::KeyPairNotFound(_) => codes(
-            "InvalidKeyPairId.NotFound",
-            "ResourceNotFound.KeyIdNotFound",
-            "密钥对不存在",
-        ),
-        Error::IdsWithFilters => codes(
-            "InvalidParameterCombination",
-            "InvalidParameter.ParameterConflict",
-            "KeyIds 与 Filters 不能同时指定",
-        ),
-        Error::LimitOutOfRange { .. } => codes(
-            "InvalidParameterValueLimit",
-            "InvalidParameterValue.OutOfRange",
-            "Limit 取值超出范围",
-        ),
-        Error::OffsetNegative(_) => codes(
-            "InvalidParameterValueOffset",
-            "InvalidParameterValue.Negative",
-            "Offset 不能为负数",
-        ),
-        Error::UnknownFilter { .. } | Error::EmptyFilter(_) | Error::InvalidFilterValue { .. } => {
-            codes(
-                "InvalidFilter",
-                "InvalidParameter.InvalidFilter",
-                "过滤条件无效",
-            )
-        }
-        Error::TooManyFilters { .. } => codes(
-            "InvalidParameterValue.LimitExceeded",
-            "InvalidParameterValue.LimitExceeded",
-            "过滤条件数量超过限制",
-        ),
-        Error::TooManyFilterValues { .. } => codes(
-            "InvalidFilterValue.LimitExceeded",
-            "InvalidParameterValue.LimitExceeded",
-            "过滤值数量超过限制",
-        ),
-        Error::TooManyIds { .. } => codes(
-            "InvalidParameterValue.LimitExceeded",
-            "InvalidParameterValue.LimitExceeded",
-            "ID 数量超过限制",
-        ),
-        Error::NoIds(_) | Error::NothingToModify => {
-            codes("MissingParameter", "MissingParameter", "缺少参数")
-        }
-        Error::DuplicateId { .. } => codes(
-            "InvalidParameterValue",
-            "InvalidParameterValue.Duplicated",
-            "参数值重复",
-        ),
-        Error::UnsupportedAction { .. } => codes("InvalidAction", "InvalidAction", "接口不存在"),
-        Error::AccountIdMalformed(_) | Error::KeyGeneration(_) | Error::Storage(_) => return None,
+        E::KeyNameEmpty => NAME_EMPTY,
+        E::KeyNameTooLong { .. } => NAME_TOO_LONG,
+        E::KeyNameIllegalChar { .. } => NAME_ILLEGAL_CHAR,
+        E::KeyIdMalformed { .. } => KEY_ID_MALFORMED,
+        E::InstanceIdMalformed { .. } => INSTANCE_ID_MALFORMED,
+        E::ProjectNotFound(_) => PROJECT_NOT_FOUND,
+        E::ProjectIdInvalid(_) => PROJECT_INVALID,
+        E::DescriptionTooLong { .. } => DESCRIPTION_TOO_LONG,
+        E::PublicKeyMalformed(_) => PUBLIC_KEY_MALFORMED,
+        E::InvalidUsername(_) => USERNAME_INVALID,
+        E::TagResourceType(_) => TAG_RESOURCE_TYPE,
+        E::TagKeyIllegal { .. } => TAG_KEY_ILLEGAL,
+        E::TagValueIllegal { .. } => TAG_VALUE_ILLEGAL,
+        E::DuplicateTagKey(_) => TAG_KEY_REPEATED,
+        E::TagKeyReserved(_) => TAG_KEY_RESERVED,
+        E::TooManyTags { .. } => TOO_MANY_TAGS,
+        E::InstanceNotFound(_) => INSTANCE_NOT_FOUND,
+        E::InstanceWindows(_) => INSTANCE_WINDOWS,
+        E::InstanceState { state, .. } => instance_state_codes(*state),
+        E::UnbindUsernameMismatch { .. } => UNBIND_USERNAME_MISMATCH,
+        E::BindingTypeInvalid { .. } => BINDING_TYPE_INVALID,
+        E::UsernameWithOffline { .. } => USERNAME_WITH_OFFLINE,
+        E::KeyPairInUse { .. } => KEY_PAIR_IN_USE,
+        E::AlreadyAssociated { .. } => ALREADY_ASSOCIATED,
+        E::NotAssociated { .. } => NOT_ASSOCIATED,
+        E::TooManyInstancesForKeyPair { .. } => TOO_MANY_BINDINGS,
+        E::TooManyKeyPairsForInstance { .. } => TOO_MANY_BINDINGS,
+        E::DuplicateName(_) => NAME_TAKEN,
+        E::DuplicatePublicKey { .. } => PUBLIC_KEY_TAKEN,
+        E::QuotaExceeded { .. } => QUOTA_EXCEEDED,
+        E::KeyPairNotFound(_) => KEY_PAIR_NOT_FOUND,
+        E::IdsWithFilters => IDS_WITH_FILTERS,
+        E::LimitOutOfRange { .. } => LIMIT_OUT_OF_RANGE,
+        E::OffsetNegative(_) => OFFSET_NEGATIVE,
+        E::UnknownFilter { .. } => FILTER_INVALID,
+        E::EmptyFilter(_) => FILTER_INVALID,
+        E::InvalidFilterValue { .. } => FILTER_INVALID,
+        E::TooManyFilters { .. } => TOO_MANY_FILTERS,
+        E::TooManyFilterValues { .. } => TOO_MANY_FILTER_VALUES,
+        E::TooManyIds { .. } => TOO_MANY_IDS,
+        E::NoIds(_) | E::NothingToModify => MISSING,
+        E::DuplicateId { .. } => ID_REPEATED,
+        E::UnsupportedAction { .. } => NO_SUCH_ACTION,
+        E::AccountIdMalformed(_) | E::KeyGeneration(_) | E::Storage(_) => return None,
     })
 }
 

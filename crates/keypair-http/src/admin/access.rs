@@ -3,7 +3,8 @@
 //! before any handler runs, and the JSON answer every admin route gives, with its
 //! RequestId in the body and the log line.
 
-use crate::state::request_id;
+use crate::request_id::request_id;
+use crate::token::AdminToken;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -11,33 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 use std::fmt;
-use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
 
 /// The path prefix of the admin API.
 pub const PREFIX: &str = "/_keypaird";
-
-/// The admin token. Its `Debug` is redacted; it is compared in constant time.
-#[derive(Clone)]
-pub struct AdminToken(Zeroizing<String>);
-
-impl AdminToken {
-    /// A token; empty ones are refused (an empty token would be no protection).
-    pub fn new(token: impl Into<String>) -> Option<Self> {
-        let token = token.into();
-        (!token.is_empty()).then(|| AdminToken(Zeroizing::new(token)))
-    }
-
-    fn matches(&self, presented: &str) -> bool {
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
-    }
-}
-
-impl fmt::Debug for AdminToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AdminToken(<redacted>)")
-    }
-}
 
 /// `router` behind `token`: a request without `Authorization: Bearer <token>` gets the
 /// `401` of [`unauthorized`] and reaches no route. For the admin routes here and any an

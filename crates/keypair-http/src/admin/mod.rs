@@ -17,7 +17,8 @@
 mod access;
 mod store;
 
-pub use access::{answer, guard, presents, unauthorized, AdminToken, PREFIX};
+pub use crate::token::AdminToken;
+pub use access::{answer, guard, presents, unauthorized, PREFIX};
 pub use store::{MAX_RESTORE_BYTES, MAX_SNAPSHOT_KEYS};
 
 use crate::state::AppState;
