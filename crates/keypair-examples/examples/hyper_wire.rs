@@ -16,7 +16,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use keypair_core::{AccountId, KeyPairService, Product};
-use keypair_memory::{MemoryStore, NonceCache, RateLimiter, DEFAULT_MAX_NONCES};
+use keypair_memory::MemoryStore;
 use keypair_wire::{ApiError, Credential, Credentials, Facts, RateLimits, Wire};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -37,12 +37,9 @@ struct Host {
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let account = AccountId::parse("1250000001")?;
     let credentials = Credentials::new([Credential::new(ID, KEY, account)])?;
-    let wire = Wire::new(
-        credentials,
-        RateLimits::default(),
-        Arc::new(NonceCache::new(DEFAULT_MAX_NONCES)),
-        Arc::new(RateLimiter::new()),
-    );
+    // This process's nonce cache and rate buckets; a fleet would share a database's.
+    let (nonces, rates) = keypair_memory::in_process_admission();
+    let wire = Wire::new(credentials, RateLimits::default(), nonces, rates);
     let service = KeyPairService::builder(Arc::new(MemoryStore::new())).build();
     let host = Arc::new(Host { wire, service });
     let listener = TcpListener::bind("127.0.0.1:0").await?;

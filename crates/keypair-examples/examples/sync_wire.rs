@@ -13,7 +13,6 @@
 
 use futures::executor::block_on;
 use keypair_core::{AccountId, KeyPairService, Product};
-use keypair_memory::{NonceCache, RateLimiter, DEFAULT_MAX_NONCES};
 use keypair_sqlite::Sqlite;
 use keypair_wire::{ApiError, Credential, Credentials, Facts, RateLimits, Wire};
 use serde_json::{json, Value};
@@ -37,12 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = block_on(Sqlite::open(dir.path().join("keys.db")))?;
     let account = AccountId::parse("1250000001")?;
     let credentials = Credentials::new([Credential::new(ID, KEY, account)])?;
-    let wire = Wire::new(
-        credentials,
-        RateLimits::default(),
-        Arc::new(NonceCache::new(DEFAULT_MAX_NONCES)),
-        Arc::new(RateLimiter::new()),
-    );
+    // This process's nonce cache and rate buckets; a fleet would share a database's.
+    let (nonces, rates) = keypair_memory::in_process_admission();
+    let wire = Wire::new(credentials, RateLimits::default(), nonces, rates);
     let service = KeyPairService::builder(Arc::new(store)).build();
     let host = Arc::new(Host { wire, service });
     let server = Arc::new(tiny_http::Server::http("127.0.0.1:0")?);

@@ -5,7 +5,6 @@ use crate::metrics::Metrics;
 use crate::token::AdminToken;
 use crate::transport::{BodyBudget, BodyLimits};
 use keypair_core::{KeyPairService, NonceLedger, RateCounter};
-use keypair_memory::{NonceCache, RateLimiter, DEFAULT_MAX_NONCES};
 use keypair_wire::{Credentials, RateLimits, Wire};
 use std::sync::Arc;
 
@@ -52,12 +51,8 @@ impl AppState {
     /// process (`keypair-memory`'s adapters). Signature windows and rate limits read the
     /// service's clock, so pinning that one clock pins them all.
     pub fn new(service: KeyPairService, credentials: Credentials, config: HttpConfig) -> Self {
-        let wire = Wire::new(
-            credentials,
-            config.rate_limits,
-            Arc::new(NonceCache::new(DEFAULT_MAX_NONCES)),
-            Arc::new(RateLimiter::new()),
-        );
+        let (nonces, rates) = keypair_memory::in_process_admission();
+        let wire = Wire::new(credentials, config.rate_limits, nonces, rates);
         AppState {
             service,
             wire,

@@ -22,7 +22,6 @@ use keypair_core::{
     Timestamp,
 };
 use keypair_stores::StoreUrl;
-use keypair_wire::sign;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -524,27 +523,13 @@ fn build(ctx: &Ctx, action: LoadAction, n: u64) -> Request<Full<Bytes>> {
             ("ImportKeyPair", b)
         }
     };
-    let body = body.to_string();
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let service = ctx.product.spec().service;
-    let authorization = sign::tc3_post_authorization(
+    keypair_wire::client::signed_post(
         (&ctx.secret_id, &ctx.secret_key),
-        service,
+        ctx.product,
+        name,
         &ctx.endpoint,
-        "application/json",
-        body.as_bytes(),
-        ts,
-    );
-    Request::post("/")
-        .header("content-type", "application/json")
-        .header("host", &ctx.endpoint)
-        .header("x-tc-action", name)
-        .header("x-tc-version", ctx.product.spec().version)
-        .header("x-tc-timestamp", ts.to_string())
-        .header("authorization", authorization)
-        .body(Full::new(Bytes::from(body)))
-        .expect("request")
+        body.to_string(),
+        keypair_wire::client::now(),
+    )
+    .map(|body| Full::new(Bytes::from(body)))
 }

@@ -13,7 +13,16 @@
 use async_trait::async_trait;
 use keypair_core::{NonceLedger, NonceVerdict, RateCounter, RateKey, StoreError};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+/// One server's admission ports, as a host hands them to `keypair_wire::Wire::new`: a
+/// [`NonceCache`] of [`DEFAULT_MAX_NONCES`] and an empty [`RateLimiter`].
+pub fn in_process() -> (Arc<dyn NonceLedger>, Arc<dyn RateCounter>) {
+    (
+        Arc::new(NonceCache::new(DEFAULT_MAX_NONCES)),
+        Arc::new(RateLimiter::new()),
+    )
+}
 
 struct Bucket {
     tokens: f64,

@@ -13,7 +13,9 @@
 
 pub mod admission;
 
-pub use admission::{NonceCache, RateLimiter, DEFAULT_MAX_NONCES};
+pub use admission::{
+    in_process as in_process_admission, NonceCache, RateLimiter, DEFAULT_MAX_NONCES,
+};
 
 use async_trait::async_trait;
 use keypair_core::{
