@@ -3,6 +3,7 @@
 of three keypaird sharing one PostgreSQL: side by side, round after round.
 
 Usage: python3 crates/keypair-loadgen/describe_bench.py [--rounds 3] [--seconds 10]
+                                                        [--before OTHER_KEYPAIRD]
 
 Seeds (once, cached) the 1,000,000-key SQLite store of targets.py, copies it into a
 throwaway PostgreSQL cluster with `keypaird migrate`, then per round drives
@@ -12,6 +13,9 @@ DescribeKeyPairs Limit 20 at 64 connections against:
   - keypaird on PostgreSQL, then the yardstick sized to its answer;
   - three keypaird on that PostgreSQL, three load generators at once (22 + 21 + 21
     connections), their throughputs summed.
+With --before, each round also runs another keypaird binary (an earlier build, say) on
+SQLite and on PostgreSQL right after this tree's, with the same yardstick: a before and
+after in one run, interleaved, so both see the same machine.
 Prints the medians as a Markdown table; raw rounds go to target/perf/describe.json.
 """
 
@@ -40,8 +44,8 @@ def describe(endpoint, secs, concurrency=64):
                    endpoint=endpoint)
 
 
-def side_by_side(store, secs, label, r):
-    srv = pgfleet.Keypaird(KEYPAIRD, store, ACCOUNTS, LIMITS, name=label)
+def side_by_side(store, secs, label, r, binary=KEYPAIRD):
+    srv = pgfleet.Keypaird(binary, store, ACCOUNTS, LIMITS, name=label)
     try:
         ep = f"{srv.host}:{srv.port}"
         targets.wait_pool_full(ep, size=16)  # key generation at start-up would share the cores
@@ -78,6 +82,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--before", help="another keypaird binary, measured in each round beside this tree's")
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "keypaird", "-p", "keypair-loadgen"],
                    check=True, cwd=targets.ROOT)
@@ -96,9 +101,14 @@ def main():
             copy = os.path.join(work, "perf.db")
             shutil.copyfile(SEEDED, copy)
             side_by_side(f"sqlite:{copy}", args.seconds, "sqlite", r)
+            if args.before:
+                shutil.copyfile(SEEDED, copy)
+                side_by_side(f"sqlite:{copy}", args.seconds, "before sqlite", r, binary=args.before)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         side_by_side(url, args.seconds, "postgres", r)
+        if args.before:
+            side_by_side(url, args.seconds, "before postgres", r, binary=args.before)
         fleet(url, args.seconds, r)
         rounds.append(r)
         print(f"round {i + 1}: {json.dumps(r)}", file=sys.stderr, flush=True)
