@@ -5,8 +5,8 @@
 
 use crate::{
     AccountId, Association, Description, GeneratedKey, IdGenerator, InstanceId, KeyGenerator,
-    KeyId, KeyName, KeyPair, PrivateKeyPem, Product, ProjectId, PublicKey, RandomIds, Scope, Tag,
-    Tags, Timestamp,
+    KeyId, KeyName, KeyPair, KeyPairStore, PrivateKeyPem, Product, ProjectId, PublicKey, Query,
+    RandomIds, Scope, Tag, Tags, Timestamp,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
@@ -54,6 +54,16 @@ pub fn key_pair(scope: &Scope, name: &str, key_seed: u64, created_ms: i64) -> Ke
         tags: Tags::default(),
         associations: Vec::new(),
     }
+}
+
+/// Every key pair `store` holds in `scope`, in describe order; panics if the store fails,
+/// since a test that reads back what it wrote has nothing else to do with the error.
+pub async fn all_in_scope(store: &dyn KeyPairStore, scope: &Scope) -> Vec<KeyPair> {
+    store
+        .query(scope, &Query::all())
+        .await
+        .expect("query")
+        .items
 }
 
 /// A key generator for tests of what surrounds generation (pools, wiring): every call

@@ -36,11 +36,7 @@ async fn insert(store: &Store, kp: &KeyPair) {
 }
 
 async fn all(store: &Store, scope: &Scope) -> Vec<KeyPair> {
-    store
-        .query(scope, &Query::all())
-        .await
-        .expect("query")
-        .items
+    crate::fixtures::all_in_scope(store.as_ref(), scope).await
 }
 
 fn instance(product: Product, n: u32) -> InstanceId {

@@ -1,7 +1,7 @@
 //! SQLite-specific promises: schema versions, persistence across reopen, atomicity
 //! across independent stores on one file, and crash safety under SIGKILL.
 
-use keypair_core::fixtures::{fresh_scope, key_pair};
+use keypair_core::fixtures::{all_in_scope, fresh_scope, key_pair};
 use keypair_core::{KeyId, KeyPairStore, Product, Query, Tag, Tags};
 use keypair_sqlite::{OpenError, Sqlite, SCHEMA_VERSION};
 use std::io::{BufRead, BufReader, Write};
@@ -49,14 +49,7 @@ async fn data_survives_reopening() {
         store.insert(kp.clone(), 10).await.expect("insert");
     }
     let store = Sqlite::open(&path).await.expect("reopen");
-    assert_eq!(
-        store
-            .query(&scope, &Query::all())
-            .await
-            .expect("query")
-            .items,
-        vec![kp]
-    );
+    assert_eq!(all_in_scope(&store, &scope).await, vec![kp]);
     assert_eq!(store.integrity_check().await.expect("check"), "ok");
 }
 

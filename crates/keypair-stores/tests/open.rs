@@ -1,7 +1,7 @@
 //! The store-URL function opens each kind of store, and each one works.
 
-use keypair_core::fixtures::{fresh_scope, key_pair};
-use keypair_core::{Product, Query};
+use keypair_core::fixtures::{all_in_scope, fresh_scope, key_pair};
+use keypair_core::Product;
 use keypair_stores::StoreUrl;
 
 /// Opens `url`, stores and reads back a key pair; says whether the store came with
@@ -17,14 +17,7 @@ async fn round_trip(url: &str) -> bool {
     let scope = fresh_scope(Product::Cvm);
     let kp = key_pair(&scope, "via_url", 1, 1);
     store.insert(kp.clone(), 10).await.expect("insert");
-    assert_eq!(
-        store
-            .query(&scope, &Query::all())
-            .await
-            .expect("query")
-            .items,
-        vec![kp]
-    );
+    assert_eq!(all_in_scope(store.as_ref(), &scope).await, vec![kp]);
     opened.shared_admission.is_some()
 }
 

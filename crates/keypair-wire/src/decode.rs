@@ -2,7 +2,7 @@
 //! member names, unknown members refused), fed by the JSON body and by the flattened
 //! form alike (both arrive as one parameter object, [`crate::params`]).
 //! `serde_path_to_error` names the parameter at fault (`Filters.0.Values.1`), and what
-//! went wrong comes as data from [`crate::de`]'s deserializer (missing, unknown, the kind
+//! went wrong comes as data from the deserializer in `de.rs` (missing, unknown, the kind
 //! sent and the kind wanted), put in the API's words (`` `Limit` must be an integer, not
 //! a list ``).
 //!
