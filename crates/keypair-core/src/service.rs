@@ -334,8 +334,9 @@ impl KeyPairService {
         Ok(self.store.update(scope, &id, &change).await?)
     }
 
-    /// AssociateInstancesKeyPairs: binds every key to every instance, once the instance
-    /// directory admits every instance (stopping running ones where asked).
+    /// AssociateInstancesKeyPairs: binds every key to every instance, replacing the
+    /// instances' earlier keys, once the instance directory admits every instance
+    /// (stopping running ones where asked).
     pub async fn associate(&self, scope: &Scope, req: &InstanceBinding) -> Result<()> {
         let (keys, instances) = self.validate_binding(scope, req)?;
         let running = running_instances(scope.product, req, "AssociateType")?;
@@ -360,9 +361,9 @@ impl KeyPairService {
                     .find(|kp| kp.id == *k)
                     .map_or(0, |kp| kp.associations.len())
             };
-            // The stores' own rule, ahead of them; per-instance counts span key pairs
-            // this request does not name, so only the store checks those.
-            crate::check_associate(&keys, &instances, repeated, bound, per_key, |_| 0)?;
+            // The stores' own rule, ahead of them, so nothing is stopped for a request
+            // the store would refuse.
+            crate::check_associate(&keys, &instances, repeated, bound, per_key)?;
             self.stop_all(scope, &to_stop).await?;
         }
         Ok(self

@@ -13,24 +13,28 @@ use async_trait::async_trait;
 /// only that one request names at most 100 instances; one full request is the bound
 /// here, so a single associate can always reach it and an unbounded fan-out cannot.
 pub const MAX_BINDINGS_PER_KEY_PAIR: usize = 100;
-/// Most key pairs of one scope bound to one instance, for the same reason: one request
-/// names at most 100 key pairs.
+/// Most key pairs of one scope bound to one instance. An associate sets each listed
+/// instance's keys to the keys it names, so an instance holds at most one request's
+/// worth; one request names at most 100 key pairs.
 pub const MAX_BINDINGS_PER_INSTANCE: usize = 100;
 
 /// The checks every store makes inside an associate's transaction before writing,
 /// written once here so every store (and the service's early check) decides the same
-/// way, in this order: would a key pair pass [`MAX_BINDINGS_PER_KEY_PAIR`] or an
-/// instance pass [`MAX_BINDINGS_PER_INSTANCE`]; then, under
-/// [`RepeatedBinding::Reject`], is a pair already bound (`AlreadyAssociated`, the first
-/// in key-major order)? `bound(k, i)` says whether a pair is bound today; `per_key` and
-/// `per_instance` give today's counts (per instance: within the scope).
+/// way, in this order: would a key pair pass [`MAX_BINDINGS_PER_KEY_PAIR`], or would the
+/// request leave an instance with more than [`MAX_BINDINGS_PER_INSTANCE`] keys; then,
+/// under [`RepeatedBinding::Reject`], is a pair already bound (`AlreadyAssociated`, the
+/// first in key-major order)? `bound(k, i)` says whether a pair is bound today;
+/// `per_key` gives today's count of a key pair's instances.
+///
+/// An associate ends the listed instances' bindings to keys it does not name, which
+/// only lowers other key pairs' counts; so the per-key check counts what this request
+/// adds, and the per-instance check is the number of distinct keys named.
 pub fn check_associate(
     keys: &[KeyId],
     instances: &[InstanceId],
     repeated: RepeatedBinding,
     bound: impl Fn(&KeyId, &InstanceId) -> bool,
     per_key: impl Fn(&KeyId) -> usize,
-    per_instance: impl Fn(&InstanceId) -> usize,
 ) -> Result<(), StoreError> {
     for key in keys {
         let added = instances.iter().filter(|i| !bound(key, i)).count();
@@ -41,14 +45,15 @@ pub fn check_associate(
             });
         }
     }
-    for instance in instances {
-        let added = keys.iter().filter(|k| !bound(k, instance)).count();
-        if added > 0 && per_instance(instance) + added > MAX_BINDINGS_PER_INSTANCE {
-            return Err(StoreError::InstanceBindingsExceeded {
-                instance: instance.clone(),
-                limit: MAX_BINDINGS_PER_INSTANCE,
-            });
-        }
+    let distinct: std::collections::BTreeSet<&KeyId> = keys.iter().collect();
+    if let (Some(instance), true) = (
+        instances.first(),
+        distinct.len() > MAX_BINDINGS_PER_INSTANCE,
+    ) {
+        return Err(StoreError::InstanceBindingsExceeded {
+            instance: instance.clone(),
+            limit: MAX_BINDINGS_PER_INSTANCE,
+        });
     }
     if repeated == RepeatedBinding::Reject {
         let mut pairs = keys
@@ -383,12 +388,17 @@ pub trait KeyPairStore: Send + Sync {
         self.query(&probe, &one).await.map(drop)
     }
 
-    /// Binds every key to every instance, all or nothing. `NotFound` lists keys not in
-    /// the scope. A pair already bound is skipped (`Ignore`) or refused with
-    /// `AlreadyAssociated` (`Reject`). A rebind with `Ignore` keeps the first username.
-    /// The binding bounds and the repeat rule are checked with [`check_associate`],
-    /// atomically with the write: `KeyPairBindingsExceeded` or
-    /// `InstanceBindingsExceeded` first, then `AlreadyAssociated`.
+    /// Sets each listed instance's keys (within the scope) to `keys`, all or nothing:
+    /// every key is bound to every instance, and the instances' earlier bindings to
+    /// key pairs of the scope that `keys` does not name end (both products' documented
+    /// rule: "if the instance is already associated with a key, the old key will become
+    /// invalid"). Bindings of other instances, and other scopes' bindings of the same
+    /// instance id, are untouched. `NotFound` lists keys not in the scope. A pair
+    /// already bound is kept (`Ignore`, with its first username) or refused with
+    /// `AlreadyAssociated` (`Reject`). The bounds and the repeat rule are checked with
+    /// [`check_associate`], atomically with the write: `KeyPairBindingsExceeded` or
+    /// `InstanceBindingsExceeded` first, then `AlreadyAssociated`; a refusal changes
+    /// nothing, so no binding ends.
     async fn associate(
         &self,
         scope: &Scope,

@@ -633,6 +633,105 @@ pub async fn repeated_bindings_follow_the_product_rule(store: Store) {
         .is_empty());
 }
 
+/// The instances each key pair of `scope` is bound to, by key name, as describe lists
+/// them.
+async fn bound_by_name(store: &Store, scope: &Scope) -> Vec<(String, Vec<String>)> {
+    let mut listed: Vec<(String, Vec<String>)> = all(store, scope)
+        .await
+        .into_iter()
+        .map(|kp| {
+            let instances = kp.associations.iter();
+            let names = instances.map(|a| a.instance.as_str().to_owned()).collect();
+            (kp.name.as_str().to_owned(), names)
+        })
+        .collect();
+    listed.sort();
+    listed
+}
+
+/// An associate sets each listed instance's keys to the keys it names: binding k2 to an
+/// instance that had k1 ends k1's binding there (and only there); binding [k1, k2] in
+/// one request keeps both; another scope's binding of the same instance id stays; a
+/// refused associate ends nothing.
+pub async fn associate_replaces_an_instances_keys(store: Store) {
+    for product in Product::ALL {
+        let rule = product.spec().repeated_binding;
+        let scope = fresh_scope(product);
+        let other = fresh_scope(product);
+        let [k1, k2, k3, theirs] = [
+            (&scope, "k1"),
+            (&scope, "k2"),
+            (&scope, "k3"),
+            (&other, "k1"),
+        ]
+        .map(|(s, name)| key_pair(s, name, 0, 1));
+        for (seed, kp) in [&k1, &k2, &k3, &theirs].into_iter().enumerate() {
+            let mut kp = kp.clone();
+            kp.public_key = crate::fixtures::synthetic_public_key(7_000 + seed as u64, "c");
+            store.insert(kp, Q).await.expect("insert");
+        }
+        let (i1, i2) = (binding(product, 1, None), binding(product, 2, None));
+        let (n1, n2) = (
+            i1.instance.as_str().to_owned(),
+            i2.instance.as_str().to_owned(),
+        );
+        let bind = |s: &Scope, keys: Vec<KeyId>, to: Vec<Association>| {
+            let (s, store) = (s.clone(), store.clone());
+            async move { store.associate(&s, &keys, &to, rule).await }
+        };
+        bind(&scope, vec![k1.id.clone()], vec![i1.clone(), i2.clone()])
+            .await
+            .expect("k1");
+        bind(&other, vec![theirs.id.clone()], vec![i1.clone()])
+            .await
+            .expect("theirs");
+        bind(&scope, vec![k2.id.clone()], vec![i1.clone()])
+            .await
+            .expect("k2");
+        let want = |k1: &[&String], k2: &[&String], k3: &[&String]| {
+            let owned = |v: &[&String]| v.iter().map(|s| (*s).clone()).collect::<Vec<_>>();
+            vec![
+                ("k1".to_owned(), owned(k1)),
+                ("k2".into(), owned(k2)),
+                ("k3".into(), owned(k3)),
+            ]
+        };
+        assert_eq!(
+            bound_by_name(&store, &scope).await,
+            want(&[&n2], &[&n1], &[]),
+            "{product}: k2 replaced k1 on i1 only"
+        );
+        bind(&scope, vec![k1.id.clone(), k3.id.clone()], vec![i1.clone()])
+            .await
+            .expect("two keys");
+        assert_eq!(
+            bound_by_name(&store, &scope).await,
+            want(&[&n1, &n2], &[], &[&n1]),
+            "{product}: both keys of one request stay"
+        );
+        let missing = KeyId::parse(
+            product,
+            &format!("{}zzzzzzzz", product.spec().key_id_prefix),
+        )
+        .expect("id");
+        let refused = bind(&scope, vec![k2.id.clone(), missing], vec![i1.clone()]).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            bound_by_name(&store, &scope).await,
+            want(&[&n1, &n2], &[], &[&n1]),
+            "{product}: a refusal ends nothing"
+        );
+        assert_eq!(
+            bound_by_name(&store, &other).await,
+            vec![("k1".to_owned(), vec![n1.clone()])],
+            "{product}: another scope's binding stays"
+        );
+    }
+}
+
 /// 64 concurrent inserts of one name: exactly one wins, the rest see `DuplicateName`.
 pub async fn concurrent_inserts_of_one_name_admit_one(store: Store) {
     concurrent_inserts_across_stores_admit_one(&[store]).await;
@@ -721,6 +820,7 @@ macro_rules! store_conformance {
             delete_is_all_or_nothing,
             associations_block_delete,
             repeated_bindings_follow_the_product_rule,
+            associate_replaces_an_instances_keys,
             concurrent_inserts_of_one_name_admit_one,
             concurrent_inserts_respect_the_quota,
             timestamps_round_trip,
@@ -970,9 +1070,12 @@ pub async fn unbind_username_must_match(store: Store) {
     let (ka, kb) = (a.id.clone(), b.id.clone());
     store.insert(a, 10).await.expect("insert");
     store.insert(b, 10).await.expect("insert");
+    // Each key on its own instance: an associate sets an instance's keys, and one
+    // request binds all its keys for one user.
     let inst = InstanceId::parse(Product::Lighthouse, "lhins-0000user").expect("valid");
-    let bound = |username: Option<&str>| Association {
-        instance: inst.clone(),
+    let inst_b = InstanceId::parse(Product::Lighthouse, "lhins-000userb").expect("valid");
+    let bound = |instance: &InstanceId, username: Option<&str>| Association {
+        instance: instance.clone(),
         username: username.map(str::to_owned),
     };
     let reject = RepeatedBinding::Reject;
@@ -980,23 +1083,32 @@ pub async fn unbind_username_must_match(store: Store) {
         .associate(
             &scope,
             std::slice::from_ref(&ka),
-            &[bound(Some("ubuntu"))],
+            &[bound(&inst, Some("ubuntu"))],
             reject,
         )
         .await
         .expect("bind");
     store
-        .associate(&scope, std::slice::from_ref(&kb), &[bound(None)], reject)
+        .associate(
+            &scope,
+            std::slice::from_ref(&kb),
+            &[bound(&inst_b, None)],
+            reject,
+        )
         .await
         .expect("bind");
-    let instances = [inst.clone()];
-    let as_user = |username| crate::Unbind {
-        instances: &instances,
-        repeated: reject,
+    let (only_a, both_instances) = ([inst.clone()], [inst.clone(), inst_b.clone()]);
+    let as_user = |instances, repeated, username| crate::Unbind {
+        instances,
+        repeated,
         username,
     };
     let refused = store
-        .disassociate(&scope, std::slice::from_ref(&ka), &as_user(Some("root")))
+        .disassociate(
+            &scope,
+            std::slice::from_ref(&ka),
+            &as_user(&only_a, reject, Some("root")),
+        )
         .await;
     assert!(
         matches!(&refused, Err(StoreError::UsernameMismatch { key, instance }) if *key == ka && *instance == inst),
@@ -1004,8 +1116,13 @@ pub async fn unbind_username_must_match(store: Store) {
     );
     // Both keys at once: one mismatch refuses the whole request.
     let both = [ka.clone(), kb.clone()];
+    let ignore = RepeatedBinding::Ignore;
     let refused = store
-        .disassociate(&scope, &both, &as_user(Some("ubuntu")))
+        .disassociate(
+            &scope,
+            &both,
+            &as_user(&both_instances, ignore, Some("ubuntu")),
+        )
         .await;
     assert!(
         matches!(refused, Err(StoreError::UsernameMismatch { .. })),
@@ -1017,19 +1134,28 @@ pub async fn unbind_username_must_match(store: Store) {
         "nothing was unbound"
     );
     store
-        .disassociate(&scope, std::slice::from_ref(&ka), &as_user(Some("ubuntu")))
+        .disassociate(
+            &scope,
+            std::slice::from_ref(&ka),
+            &as_user(&only_a, reject, Some("ubuntu")),
+        )
         .await
         .expect("same user");
     store
-        .disassociate(&scope, std::slice::from_ref(&kb), &as_user(Some("root")))
+        .disassociate(
+            &scope,
+            std::slice::from_ref(&kb),
+            &as_user(&both_instances[1..], reject, Some("root")),
+        )
         .await
         .expect("default user");
     let after = store.get(&scope, &both).await.expect("get");
     assert!(after.iter().all(|kp| kp.associations.is_empty()));
 }
 
-/// An associate that would pass [`MAX_BINDINGS_PER_KEY_PAIR`] or
-/// [`MAX_BINDINGS_PER_INSTANCE`] is refused whole; up to the bound is accepted.
+/// An associate that would pass [`MAX_BINDINGS_PER_KEY_PAIR`] or name more than
+/// [`MAX_BINDINGS_PER_INSTANCE`] keys for an instance is refused whole; up to the bound
+/// is accepted.
 pub async fn binding_counts_are_bounded(store: Store) {
     let scope = fresh_scope(Product::Cvm);
     let quota = MAX_BINDINGS_PER_INSTANCE as u32 + 10;
@@ -1067,34 +1193,38 @@ pub async fn binding_counts_are_bounded(store: Store) {
         counts.contains(&MAX_BINDINGS_PER_KEY_PAIR) && counts.contains(&0),
         "{counts:?}"
     );
-    // One instance up to its bound of key pairs (key 0 is already bound to it).
+    // One instance up to its bound of key pairs, in a scope of fresh key pairs: one
+    // request sets an instance's keys, so the bound is on the keys one request names.
+    let fresh = fresh_scope(Product::Cvm);
+    let mut fresh_keys = Vec::new();
+    for i in 0..=MAX_BINDINGS_PER_INSTANCE as u64 {
+        let kp = key_pair(&fresh, &format!("f{i}"), 19_000 + i, i as i64);
+        fresh_keys.push(kp.id.clone());
+        store.insert(kp, quota).await.expect("insert");
+    }
     let shared = [binding(0)];
-    let bound_keys = &keys[1..MAX_BINDINGS_PER_INSTANCE];
-    store
-        .associate(&scope, bound_keys, &shared, ignore)
-        .await
-        .expect("up to the bound");
-    let refused = store
-        .associate(&scope, &keys[MAX_BINDINGS_PER_INSTANCE..], &shared, ignore)
-        .await;
+    let refused = store.associate(&fresh, &fresh_keys, &shared, ignore).await;
     assert!(
         matches!(&refused, Err(StoreError::InstanceBindingsExceeded { limit, .. }) if *limit == MAX_BINDINGS_PER_INSTANCE),
         "{refused:?}"
     );
-    let extra = store
-        .get(&scope, &keys[MAX_BINDINGS_PER_INSTANCE..])
-        .await
-        .expect("get");
-    assert!(extra[0].associations.is_empty(), "nothing was bound");
-    // Another scope's bindings do not count against this instance.
-    let other = fresh_scope(Product::Cvm);
-    let kp = key_pair(&other, "elsewhere", 8999, 1);
-    let id = kp.id.clone();
-    store.insert(kp, 1).await.expect("insert");
+    let got = store.get(&fresh, &fresh_keys).await.expect("get");
+    assert!(
+        got.iter().all(|kp| kp.associations.is_empty()),
+        "nothing was bound"
+    );
     store
-        .associate(&other, &[id], &shared, ignore)
+        .associate(
+            &fresh,
+            &fresh_keys[..MAX_BINDINGS_PER_INSTANCE],
+            &shared,
+            ignore,
+        )
         .await
-        .expect("other scope");
+        .expect("up to the bound");
+    let got = store.get(&fresh, &fresh_keys).await.expect("get");
+    let bound = got.iter().filter(|kp| !kp.associations.is_empty()).count();
+    assert_eq!(bound, MAX_BINDINGS_PER_INSTANCE);
 }
 
 /// `check_new` refuses exactly what `insert` would refuse for the name and the quota,

@@ -147,12 +147,13 @@ impl KeyPairStore for ListStore {
             repeated,
             |k, i| holder(k).is_some_and(|kp| kp.associations.iter().any(|a| a.instance == *i)),
             |k| holder(k).map_or(0, |kp| kp.associations.len()),
-            |i| {
-                view.iter()
-                    .filter(|kp| kp.associations.iter().any(|a| a.instance == *i))
-                    .count()
-            },
         )?;
+        // An associate replaces the listed instances' keys: their other bindings end.
+        for kp in in_scope(&mut list, scope) {
+            if !keys.contains(&kp.id) {
+                kp.associations.retain(|a| !wanted.contains(&a.instance));
+            }
+        }
         for kp in in_scope(&mut list, scope).filter(|kp| keys.contains(&kp.id)) {
             for binding in instances {
                 if !kp

@@ -294,19 +294,14 @@ impl KeyPairStore for MemoryStore {
             let is_bound = |k: &KeyId, i: &InstanceId| {
                 ns.by_id[k].associations.iter().any(|b| b.instance == *i)
             };
-            check_associate(
-                keys,
-                &wanted,
-                repeated,
-                is_bound,
-                |k| ns.by_id[k].associations.len(),
-                |i| {
-                    ns.by_id
-                        .values()
-                        .filter(|kp| kp.associations.iter().any(|b| b.instance == *i))
-                        .count()
-                },
-            )?;
+            check_associate(keys, &wanted, repeated, is_bound, |k| {
+                ns.by_id[k].associations.len()
+            })?;
+            for kp in ns.by_id.values_mut() {
+                if !keys.contains(&kp.id) {
+                    kp.associations.retain(|b| !wanted.contains(&b.instance));
+                }
+            }
             for key in keys {
                 if let Some(kp) = ns.by_id.get_mut(key) {
                     for a in instances {

@@ -74,6 +74,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, product, action)
     );
     "#,
+    // 3: an associate replaces the keys of the instances it names, so it finds an
+    // instance's bindings by instance id.
+    r#"
+    CREATE INDEX key_pair_instances_by_instance ON key_pair_instances (instance_id);
+    "#,
 ];
 
 const ATTEMPTS: usize = 20;

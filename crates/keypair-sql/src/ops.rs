@@ -499,7 +499,7 @@ pub async fn delete(tx: &mut dyn Tx, scope: &Scope, ids: &[KeyId]) -> Result<(),
     Ok(())
 }
 
-/// Binds keys to instances; see `KeyPairStore::associate`.
+/// Sets the listed instances' keys to `keys`; see `KeyPairStore::associate`.
 pub async fn associate(
     tx: &mut dyn Tx,
     scope: &Scope,
@@ -515,22 +515,14 @@ pub async fn associate(
             .iter()
             .any(|(bk, bi, _)| bk == k.as_str() && bi == i.as_str())
     };
-    let per_key = binding_counts(tx, scope, BindingCount::PerKey(keys)).await?;
-    let per_instance = binding_counts(tx, scope, BindingCount::PerInstance(&wanted)).await?;
-    let count = |counts: &[(String, i64)], id: &str| {
-        counts
+    let per_key = binding_counts(tx, keys).await?;
+    check_associate(keys, &wanted, repeated, is_bound, |k| {
+        per_key
             .iter()
-            .find(|(c, _)| c == id)
+            .find(|(c, _)| c == k.as_str())
             .map_or(0, |(_, n)| usize::try_from(*n).unwrap_or(usize::MAX))
-    };
-    check_associate(
-        keys,
-        &wanted,
-        repeated,
-        is_bound,
-        |k| count(&per_key, k.as_str()),
-        |i| count(&per_instance, i.as_str()),
-    )?;
+    })?;
+    end_other_bindings(tx, scope, keys, &wanted).await?;
     for key in keys {
         for a in instances {
             if !is_bound(key, &a.instance) {
@@ -541,42 +533,40 @@ pub async fn associate(
     Ok(())
 }
 
-/// Which bindings to count, grouped by key pair or by instance.
-enum BindingCount<'a> {
-    PerKey(&'a [KeyId]),
-    PerInstance(&'a [InstanceId]),
-}
-
-/// Today's binding counts, `(id, count)`, for the bounds check. Per instance counts
-/// only the scope's key pairs.
-async fn binding_counts(
-    tx: &mut dyn Tx,
-    scope: &Scope,
-    which: BindingCount<'_>,
-) -> Result<Vec<(String, i64)>, StoreError> {
+/// Today's number of instances per key pair, `(key id, count)`, for the bounds check.
+async fn binding_counts(tx: &mut dyn Tx, keys: &[KeyId]) -> Result<Vec<(String, i64)>, StoreError> {
     let mut p = Params::default();
-    let sql = match which {
-        BindingCount::PerKey(keys) => format!(
-            "SELECT key_id, count(*) FROM key_pair_instances WHERE key_id IN ({}) GROUP BY key_id",
-            p.list(ids_of(keys))
-        ),
-        BindingCount::PerInstance(instances) => {
-            let ids = p.list(instances.iter().map(InstanceId::as_str));
-            format!(
-                "SELECT b.instance_id, count(*) FROM key_pair_instances b \
-                 JOIN key_pairs k ON k.key_id = b.key_id \
-                 WHERE k.account = {} AND k.product = {} AND b.instance_id IN ({ids}) \
-                 GROUP BY b.instance_id",
-                p.bind(scope.account.as_str()),
-                p.bind(scope.product.as_str()),
-            )
-        }
-    };
+    let sql = format!(
+        "SELECT key_id, count(*) FROM key_pair_instances WHERE key_id IN ({}) GROUP BY key_id",
+        p.list(ids_of(keys))
+    );
     tx.query(&sql, &p.0)
         .await?
         .iter()
         .map(|row| Ok((row.text(0)?, row.int(1)?)))
         .collect()
+}
+
+/// Ends the bindings of `instances` to the scope's key pairs that `keys` does not
+/// name: an associate replaces an instance's keys. Another scope's key pairs bound to
+/// the same instance id are not touched.
+async fn end_other_bindings(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    keys: &[KeyId],
+    instances: &[InstanceId],
+) -> Result<(), StoreError> {
+    let mut p = Params::default();
+    let sql = format!(
+        "DELETE FROM key_pair_instances WHERE instance_id IN ({}) AND key_id NOT IN ({}) \
+         AND key_id IN (SELECT key_id FROM key_pairs WHERE account = {} AND product = {})",
+        p.list(instances.iter().map(InstanceId::as_str)),
+        p.list(ids_of(keys)),
+        p.bind(scope.account.as_str()),
+        p.bind(scope.product.as_str()),
+    );
+    tx.execute(&sql, &p.0).await?;
+    Ok(())
 }
 
 /// Removes every key pair of an account (or of all); see `KeyPairStore::purge`.

@@ -54,6 +54,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, product)
     ) STRICT;
     "#,
+    // 2: an associate replaces the keys of the instances it names, so it finds an
+    // instance's bindings by instance id.
+    r#"
+    CREATE INDEX key_pair_instances_by_instance ON key_pair_instances (instance_id);
+    "#,
 ];
 
 /// Brings the schema up to date.

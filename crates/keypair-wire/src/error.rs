@@ -229,7 +229,11 @@ const NOT_ASSOCIATED: Codes = codes(
     "UnsupportedOperation.KeyPairNotBoundToInstance",
     "密钥对未绑定该实例",
 );
-const TOO_MANY_BINDINGS: Codes = codes("LimitExceeded", "LimitExceeded", "绑定数量超过限制");
+const TOO_MANY_BINDINGS: Codes = codes(
+    "InvalidParameterValue.LimitExceeded",
+    "InvalidParameterValue.LimitExceeded",
+    "绑定数量超过限制",
+);
 const NAME_TAKEN: Codes = codes(
     "InvalidKeyPairName.Duplicate",
     "InvalidParameterValue.DuplicateParameterValue",
