@@ -71,7 +71,10 @@ pub enum Error {
         max: usize,
     },
     /// A tag key uses a prefix reserved for the platform.
-    #[error("tag key {0:?} uses a reserved prefix (qcloud:, tencent:, project)")]
+    #[error(
+        "tag key {0:?} starts with a prefix reserved for Tencent Cloud (qcs:, project, 项目, \
+         qcloud, tencent, in any case); choose a key that does not"
+    )]
     TagKeyReserved(String),
     /// More tags than the product allows on one key pair.
     #[error("{given} tags given; at most {max} are allowed on one key pair")]

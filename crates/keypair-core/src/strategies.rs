@@ -57,22 +57,24 @@ pub fn malformed_key_id(product: Product) -> impl Strategy<Value = String> {
     ]
 }
 
-/// Valid tags (keys avoid the reserved prefixes): letters of any script, digits, spaces
-/// and `+-=._:/@`.
+/// Valid tags (keys avoid the reserved prefixes): ASCII letters and digits, Chinese
+/// characters, the allowed punctuation (ASCII and full-width), and spaces inside.
 pub fn tag() -> impl Strategy<Value = Tag> {
     (
-        "[a-o一-龥][a-z0-9_:.@/=+-]{0,20}",
-        "[A-Za-z0-9 _.:/=+@α-ω-]{1,40}",
+        "[a-o一-龥][a-z0-9_:.@/=+()\\[\\],;<>-]{0,20}",
+        "[A-Za-z0-9一-龥]([A-Za-z0-9 _.:/=+@()\\[\\],;<>（）【】：＋－＝／＠一-龥-]{0,38}[A-Za-z0-9_.】）])?",
     )
         .prop_map(|(k, v)| Tag::new(&k, &v).expect("strategy makes valid tags"))
 }
 
-/// Tag text (a key or a value) that breaks Tencent's character rule: one character that
-/// is not a letter, a digit, a space or `+-=._:/@`, somewhere in otherwise valid text.
+/// Tag text (a key or a value) that breaks Tencent's character rule: one character
+/// that is not an ASCII letter or digit, a Chinese character, a space or the allowed
+/// punctuation (other scripts' letters, look-alikes, invisible and control characters
+/// among them), somewhere in otherwise valid text.
 pub fn text_with_illegal_tag_char() -> impl Strategy<Value = String> {
     (
         "[a-z]{1,10}",
-        "[#!$%^&*(){}\\[\\];,<>?|~`'\"\\\\\\t\\n]",
+        "[#!$%^&*{}?|~`'\"\\\\\t\n\u{7f}\u{200b}\u{a0}\u{3000}αсéЖ١🚀々]",
         "[a-z]{0,10}",
     )
         .prop_map(|(head, bad, tail)| format!("{head}{bad}{tail}"))

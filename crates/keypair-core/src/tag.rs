@@ -1,12 +1,19 @@
 //! Resource tags, by Tencent's tag rules: a key and a value, and a tag list.
 //!
-//! The rules (Tencent's tag documentation; sources in docs/api.md):
-//! - a key is 1–127 characters, a value 1–255;
-//! - both consist of letters and digits (of any script), spaces and `+ - = . _ : / @`;
-//! - keys starting with `qcloud`, `tencent` or `project` (any case) are reserved;
+//! The rules, from the Tag service's "Use Limits" page (product doc 651/13354, 2025–2026;
+//! sources in docs/api.md):
+//! - a key is 1–127 characters, a value 1–255 (Unicode characters, not bytes);
+//! - both consist of ASCII letters and digits, Chinese characters (CJK ideographs),
+//!   spaces inside the text (never at its start or end), the punctuation
+//!   `+ - = . _ : / @ ( ) [ ] , ; > <`, and the full-width forms a Chinese input method
+//!   types, `＋ － ＝ ／ ＠ （ ） 【 】 ：`;
+//! - keys starting with `qcs:`, `project` or `项目` (the current page) or `qcloud` or
+//!   `tencent` (older pages, still listed by other products) are reserved, ASCII letters
+//!   in any case;
 //! - each key appears once per key pair: a repeated key in one request is refused on CVM,
 //!   and on Lighthouse the later value replaces the earlier one (its `Tags` parameter:
-//!   "an existing tag key gets its value replaced").
+//!   "an existing tag key gets its value replaced");
+//! - at most 50 tags per resource (and Lighthouse's `Tags` takes at most 10).
 
 use crate::{Error, Product, Result};
 
@@ -31,9 +38,13 @@ impl Tag {
     pub const MAX_KEY_LEN: usize = 127;
     /// Most characters in a value.
     pub const MAX_VALUE_LEN: usize = 255;
-    /// The punctuation allowed besides letters, digits and spaces.
-    pub const PUNCTUATION: &'static str = "+-=._:/@";
-    const RESERVED_PREFIXES: [&'static str; 3] = ["qcloud", "tencent", "project"];
+    /// The ASCII punctuation allowed besides letters, digits and spaces.
+    pub const PUNCTUATION: &'static str = "+-=._:/@()[],;><";
+    /// The full-width punctuation allowed ("Chinese mode" on the Tag service's page).
+    pub const FULL_WIDTH_PUNCTUATION: &'static str = "＋－＝／＠（）【】：";
+    /// Key prefixes reserved for the platform, compared ignoring ASCII case.
+    pub const RESERVED_PREFIXES: [&'static str; 5] =
+        ["qcs:", "project", "项目", "qcloud", "tencent"];
 
     /// Validates a tag.
     pub fn new(key: &str, value: &str) -> Result<Self> {
@@ -49,9 +60,8 @@ impl Tag {
                 reason,
             });
         }
-        let lower = key.to_lowercase();
-        if Self::RESERVED_PREFIXES.iter().any(|p| lower.starts_with(p)) {
-            return Err(Error::TagKeyReserved(key.to_owned()));
+        if Self::RESERVED_PREFIXES.iter().any(|p| has_prefix(key, p)) {
+            return Err(Error::TagKeyReserved(clip(key)));
         }
         Ok(Tag {
             key: key.to_owned(),
@@ -76,7 +86,39 @@ impl Tag {
     }
 }
 
-/// Which rule `text` breaks, if any.
+/// Whether `key` starts with `prefix`, ASCII letters compared in any case.
+fn has_prefix(key: &str, prefix: &str) -> bool {
+    key.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// Whether `c` may appear in a tag key or value (spaces: see [`violation`]).
+fn allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || c == ' '
+        || is_cjk_ideograph(c)
+        || Tag::PUNCTUATION.contains(c)
+        || Tag::FULL_WIDTH_PUNCTUATION.contains(c)
+}
+
+/// Whether `c` is a CJK unified or compatibility ideograph: the "Chinese characters" of
+/// the tag rules. Hand-written rather than a `Script=Han` lookup from a crate: Han also
+/// holds radicals, strokes and iteration marks, which are not characters a tag page
+/// means; and these blocks are fixed (Unicode adds ideographs only in new extension
+/// blocks, which a new row here admits).
+fn is_cjk_ideograph(c: char) -> bool {
+    matches!(u32::from(c),
+        0x3400..=0x4DBF        // Extension A
+        | 0x4E00..=0x9FFF      // CJK Unified Ideographs
+        | 0xF900..=0xFAFF      // Compatibility Ideographs
+        | 0x20000..=0x2A6DF    // Extension B
+        | 0x2A700..=0x2EE5F    // Extensions C, D, E, F, I
+        | 0x2F800..=0x2FA1F    // Compatibility Ideographs Supplement
+        | 0x30000..=0x323AF) // Extensions G, H
+}
+
+/// Which rule `text` breaks, if any, in words that say how to fix it.
 fn violation(text: &str, max: usize) -> Option<String> {
     if text.is_empty() {
         return Some("it is empty; give 1 or more characters".into());
@@ -87,14 +129,29 @@ fn violation(text: &str, max: usize) -> Option<String> {
             "it has {len} characters; at most {max} are allowed"
         ));
     }
-    let bad = text
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || *c == ' ' || Tag::PUNCTUATION.contains(*c)))?;
+    if let Some(bad) = text.chars().find(|c| !allowed(*c)) {
+        return Some(format!(
+            "it contains {bad:?} (U+{:04X}), which tags do not allow; use ASCII letters \
+             and digits, Chinese characters, spaces inside the text, {} or the full-width {}",
+            u32::from(bad),
+            spaced(Tag::PUNCTUATION),
+            spaced(Tag::FULL_WIDTH_PUNCTUATION),
+        ));
+    }
+    let edge = match (text.starts_with(' '), text.ends_with(' ')) {
+        (true, _) => "starts",
+        (_, true) => "ends",
+        _ => return None,
+    };
     Some(format!(
-        "it contains {bad:?} (U+{:04X}); use letters, digits, spaces and {}",
-        u32::from(bad),
-        Tag::PUNCTUATION
+        "it {edge} with a space (U+0020); spaces are allowed only inside the text"
     ))
+}
+
+/// `+-=` as `+ - =`, for messages.
+fn spaced(chars: &str) -> String {
+    let list: Vec<String> = chars.chars().map(String::from).collect();
+    list.join(" ")
 }
 
 /// At most 64 characters of a rejected key or value, for the message.
