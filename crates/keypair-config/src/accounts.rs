@@ -3,7 +3,7 @@
 
 use crate::error::{problem, ConfigError};
 use keypair_core::{
-    AccountId, Instance, InstanceId, InstanceState, OsFamily, Product, ProjectId, Scope,
+    AccountId, Busy, Instance, InstanceId, InstanceState, OsFamily, Product, ProjectId, Scope,
     StaticInstances,
 };
 use keypair_wire::{Credential, Credentials};
@@ -40,6 +40,12 @@ pub struct InstanceConfig {
     pub state: Option<String>,
     /// `linux` or `windows` (default `linux`).
     pub os: Option<String>,
+    /// Another operation under way, which refuses binding changes: `task_running`,
+    /// `operation_in_progress` or `latest_operation_unfinished` (default: none).
+    pub busy: Option<String>,
+    /// CVM, `STOPPED` only: stopped in no-charge mode (default `false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_charging: bool,
 }
 
 /// One `{ secret_id, secret_key }`.
@@ -136,11 +142,19 @@ fn validate_instance(
         .as_deref()
         .map_or(Ok(OsFamily::Linux), str::parse)
         .map_err(|e| at("os", &e))?;
-    Ok((
-        Scope::new(account.clone(), product),
-        id,
-        Instance { state, os },
-    ))
+    let mut instance = Instance::new(state, os);
+    if let Some(busy) = &inst.busy {
+        instance = instance.with_busy(busy.parse::<Busy>().map_err(|e| at("busy", &e))?);
+    }
+    if inst.stop_charging {
+        if product != Product::Cvm || state != InstanceState::Stopped {
+            let why = "no-charge mode is a stopped CVM instance's; give it only with \
+                       state = \"STOPPED\" on an ins- instance";
+            return Err(at("stop_charging", &why));
+        }
+        instance = instance.with_stop_charging();
+    }
+    Ok((Scope::new(account.clone(), product), id, instance))
 }
 
 /// Checks ids, projects, credentials and instances, naming the offending key.

@@ -70,6 +70,15 @@ pub enum Error {
         /// The maximum.
         max: usize,
     },
+    /// A description holds a control character.
+    #[error(
+        "`Description` contains {}, a control character; descriptions take printable text",
+        crate::text::shown(*.ch)
+    )]
+    DescriptionIllegalChar {
+        /// The character.
+        ch: char,
+    },
     /// A tag key uses a prefix reserved for the platform.
     #[error(
         "tag key {0:?} starts with a prefix reserved for Tencent Cloud (qcs:, project, 项目, \
@@ -164,6 +173,21 @@ pub enum Error {
         /// Its state.
         state: crate::InstanceState,
     },
+    /// Another operation is under way on the instance.
+    #[error("instance {instance} is busy ({}); retry once that operation has finished", busy_words(*.busy))]
+    InstanceBusy {
+        /// The instance.
+        instance: InstanceId,
+        /// What it is busy with.
+        busy: crate::Busy,
+    },
+    /// CVM: the instance is stopped in no-charge mode.
+    #[error(
+        "instance {0} is stopped in no-charge mode (StopChargingMode STOP_CHARGING), which \
+         key pairs cannot be bound to or unbound from; start it, or stop it again with \
+         charging kept (KEEP_CHARGING), then retry"
+    )]
+    InstanceStopCharging(InstanceId),
     /// Lighthouse: the Username differs from the one the key was bound with.
     #[error("key pair {key} is bound to instance {instance} for another user; give the Username it was bound with")]
     UnbindUsernameMismatch {
@@ -315,12 +339,34 @@ impl Error {
 }
 
 fn state_hint(state: crate::InstanceState) -> &'static str {
+    use crate::InstanceState as S;
     match state {
-        crate::InstanceState::Running => {
-            "stop it first, or set ForceStop (CVM) / OFFLINE (Lighthouse)"
+        S::Running => "stop it first, or set ForceStop (CVM) / OFFLINE (Lighthouse)",
+        S::Pending => "wait until it has been created",
+        S::Starting | S::Stopping | S::Rebooting | S::Stopped => {
+            "wait until it is RUNNING or STOPPED, then retry"
         }
-        crate::InstanceState::Pending => "wait until it has been created",
-        _ => "wait until it is RUNNING or STOPPED",
+        S::LaunchFailed => "it was never created, so it takes no key pairs",
+        S::Shutdown | S::Terminating | S::Isolating => {
+            "it is being released, so it takes no key pairs"
+        }
+        S::Freezing | S::Banning => {
+            "it is blocked by the platform; settle the account's standing, then retry"
+        }
+        S::EnterRescueMode | S::RescueMode | S::ExitRescueMode => {
+            "take it out of rescue mode first, then retry"
+        }
+        S::EnterServiceLiveMigrate | S::ServiceLiveMigrate | S::ExitServiceLiveMigrate => {
+            "the platform is migrating it; retry when it is RUNNING or STOPPED again"
+        }
+    }
+}
+
+fn busy_words(busy: crate::Busy) -> &'static str {
+    match busy {
+        crate::Busy::TaskRunning => "a task of the same kind is running on it",
+        crate::Busy::OperationInProgress => "another operation is in progress on it",
+        crate::Busy::LatestOperationUnfinished => "its latest operation has not finished",
     }
 }
 

@@ -134,3 +134,213 @@ pub fn varied_key_pairs(accounts: u64, per: u64) -> (Vec<KeyPair>, Vec<Scope>) {
     }
     (all, scopes)
 }
+
+/// One error of every kind the core reports, for tests that walk an error table (the
+/// wire's codes, say). [`error_kind`] names each one with a match without a wildcard, so
+/// a variant added to [`Error`] fails to compile there until it is named, and its
+/// example is added here beside it.
+pub fn one_error_of_each_kind() -> Vec<crate::Error> {
+    use crate::{Busy, Error as E, InstanceState};
+    let (p, key) = (
+        Product::Cvm,
+        KeyId::parse(Product::Cvm, "skey-11112222").expect("id"),
+    );
+    let inst = InstanceId::parse(p, "ins-11112222").expect("id");
+    let text = || "x".to_owned();
+    let source = || -> crate::BoxError { "cause".into() };
+    let mut all = vec![
+        E::KeyNameEmpty,
+        E::KeyNameTooLong { len: 26, max: 25 },
+        E::KeyNameIllegalChar { ch: '-' },
+        E::KeyIdMalformed {
+            id: text(),
+            prefix: "skey-",
+        },
+        E::InstanceIdMalformed {
+            id: text(),
+            prefix: "ins-",
+        },
+        E::AccountIdMalformed(text()),
+        E::ProjectIdInvalid(-1),
+        E::ProjectNotFound(7),
+        E::DescriptionTooLong { len: 61, max: 60 },
+        E::DescriptionIllegalChar { ch: '\0' },
+        E::TagKeyReserved(text()),
+        E::TooManyTags { given: 51, max: 50 },
+        E::TagResourceType(text()),
+        E::PublicKeyMalformed(text()),
+        E::DuplicateName(text()),
+        E::DuplicatePublicKey {
+            fingerprint: text(),
+        },
+        E::QuotaExceeded { limit: 1 },
+        E::KeyPairNotFound(vec![key.clone()]),
+        E::KeyPairInUse {
+            key: key.clone(),
+            instances: vec![inst.clone()],
+        },
+        E::AlreadyAssociated {
+            key: key.clone(),
+            instance: inst.clone(),
+        },
+        E::NotAssociated {
+            key: key.clone(),
+            instance: inst.clone(),
+        },
+        E::TooManyInstancesForKeyPair {
+            key: key.clone(),
+            limit: 100,
+        },
+        E::TooManyKeyPairsForInstance {
+            instance: inst.clone(),
+            limit: 100,
+        },
+        E::InstanceNotFound(inst.clone()),
+        E::InstanceWindows(inst.clone()),
+        E::InstanceStopCharging(inst.clone()),
+        E::UnbindUsernameMismatch {
+            key: key.clone(),
+            instance: inst.clone(),
+        },
+        E::BindingTypeInvalid {
+            field: "AssociateType",
+            value: text(),
+        },
+        E::UsernameWithOffline {
+            field: "AssociateType",
+        },
+        E::TagKeyIllegal {
+            key: text(),
+            reason: text(),
+        },
+        E::TagValueIllegal {
+            value: text(),
+            reason: text(),
+        },
+        E::DuplicateTagKey(text()),
+        E::IdsWithFilters,
+        E::LimitOutOfRange {
+            value: 101,
+            max: 100,
+        },
+        E::OffsetNegative(-1),
+        E::UnknownFilter {
+            name: text(),
+            supported: text(),
+        },
+        E::InvalidFilterValue {
+            name: text(),
+            value: text(),
+            reason: text(),
+        },
+        E::EmptyFilter(text()),
+        E::TooManyFilters { given: 11, max: 10 },
+        E::TooManyFilterValues {
+            name: text(),
+            given: 6,
+            max: 5,
+        },
+        E::TooManyIds {
+            what: "KeyIds",
+            given: 101,
+            max: 100,
+        },
+        E::NoIds("KeyIds"),
+        E::DuplicateId {
+            what: "KeyIds",
+            id: text(),
+        },
+        E::InvalidUsername(text()),
+        E::NothingToModify,
+        E::UnsupportedAction {
+            product: Product::Lighthouse,
+            action: "ModifyKeyPairAttribute",
+        },
+        E::KeyGeneration(source()),
+        E::Storage(source()),
+    ];
+    let states = InstanceState::ALL.map(|state| E::InstanceState {
+        instance: inst.clone(),
+        state,
+    });
+    let busy = Busy::ALL.map(|busy| E::InstanceBusy {
+        instance: inst.clone(),
+        busy,
+    });
+    all.extend(states);
+    all.extend(busy);
+    all
+}
+
+/// The name of an error's kind. A match without a wildcard: see
+/// [`one_error_of_each_kind`].
+pub fn error_kind(err: &crate::Error) -> &'static str {
+    use crate::Error as E;
+    match err {
+        E::KeyNameEmpty => "KeyNameEmpty",
+        E::KeyNameTooLong { .. } => "KeyNameTooLong",
+        E::KeyNameIllegalChar { .. } => "KeyNameIllegalChar",
+        E::KeyIdMalformed { .. } => "KeyIdMalformed",
+        E::InstanceIdMalformed { .. } => "InstanceIdMalformed",
+        E::AccountIdMalformed(_) => "AccountIdMalformed",
+        E::ProjectIdInvalid(_) => "ProjectIdInvalid",
+        E::ProjectNotFound(_) => "ProjectNotFound",
+        E::DescriptionTooLong { .. } => "DescriptionTooLong",
+        E::DescriptionIllegalChar { .. } => "DescriptionIllegalChar",
+        E::TagKeyReserved(_) => "TagKeyReserved",
+        E::TooManyTags { .. } => "TooManyTags",
+        E::TagResourceType(_) => "TagResourceType",
+        E::PublicKeyMalformed(_) => "PublicKeyMalformed",
+        E::DuplicateName(_) => "DuplicateName",
+        E::DuplicatePublicKey { .. } => "DuplicatePublicKey",
+        E::QuotaExceeded { .. } => "QuotaExceeded",
+        E::KeyPairNotFound(_) => "KeyPairNotFound",
+        E::KeyPairInUse { .. } => "KeyPairInUse",
+        E::AlreadyAssociated { .. } => "AlreadyAssociated",
+        E::NotAssociated { .. } => "NotAssociated",
+        E::TooManyInstancesForKeyPair { .. } => "TooManyInstancesForKeyPair",
+        E::TooManyKeyPairsForInstance { .. } => "TooManyKeyPairsForInstance",
+        E::InstanceNotFound(_) => "InstanceNotFound",
+        E::InstanceWindows(_) => "InstanceWindows",
+        E::InstanceState { .. } => "InstanceState",
+        E::InstanceBusy { .. } => "InstanceBusy",
+        E::InstanceStopCharging(_) => "InstanceStopCharging",
+        E::UnbindUsernameMismatch { .. } => "UnbindUsernameMismatch",
+        E::BindingTypeInvalid { .. } => "BindingTypeInvalid",
+        E::UsernameWithOffline { .. } => "UsernameWithOffline",
+        E::TagKeyIllegal { .. } => "TagKeyIllegal",
+        E::TagValueIllegal { .. } => "TagValueIllegal",
+        E::DuplicateTagKey(_) => "DuplicateTagKey",
+        E::IdsWithFilters => "IdsWithFilters",
+        E::LimitOutOfRange { .. } => "LimitOutOfRange",
+        E::OffsetNegative(_) => "OffsetNegative",
+        E::UnknownFilter { .. } => "UnknownFilter",
+        E::InvalidFilterValue { .. } => "InvalidFilterValue",
+        E::EmptyFilter(_) => "EmptyFilter",
+        E::TooManyFilters { .. } => "TooManyFilters",
+        E::TooManyFilterValues { .. } => "TooManyFilterValues",
+        E::TooManyIds { .. } => "TooManyIds",
+        E::NoIds(_) => "NoIds",
+        E::DuplicateId { .. } => "DuplicateId",
+        E::InvalidUsername(_) => "InvalidUsername",
+        E::NothingToModify => "NothingToModify",
+        E::UnsupportedAction { .. } => "UnsupportedAction",
+        E::KeyGeneration(_) => "KeyGeneration",
+        E::Storage(_) => "Storage",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_kind_of_error_has_an_example() {
+        let examples = one_error_of_each_kind();
+        let kinds: BTreeSet<&str> = examples.iter().map(error_kind).collect();
+        // The number of arms in `error_kind`: a new variant adds an arm there (or the
+        // build fails) and then an example here (or this count is off).
+        assert_eq!(kinds.len(), 50, "{kinds:?}");
+    }
+}

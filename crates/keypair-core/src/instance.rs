@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::sync::RwLock;
 
 /// An instance's lifecycle state, as the CVM and Lighthouse `InstanceState` fields name
-/// them.
+/// them, with every state the key-pair actions' error lists name a code for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InstanceState {
     /// Being created.
@@ -37,11 +37,29 @@ pub enum InstanceState {
     Shutdown,
     /// Being destroyed.
     Terminating,
+    /// Being isolated (moved to the recycle bin).
+    Isolating,
+    /// Frozen (for example, an account in arrears).
+    Freezing,
+    /// Blocked by the platform.
+    Banning,
+    /// Entering rescue mode.
+    EnterRescueMode,
+    /// In rescue mode.
+    RescueMode,
+    /// Leaving rescue mode.
+    ExitRescueMode,
+    /// Entering a live migration by the platform.
+    EnterServiceLiveMigrate,
+    /// Being live-migrated by the platform.
+    ServiceLiveMigrate,
+    /// Leaving a live migration.
+    ExitServiceLiveMigrate,
 }
 
 impl InstanceState {
     /// Every state, in declaration order.
-    pub const ALL: [InstanceState; 9] = [
+    pub const ALL: [InstanceState; 18] = [
         InstanceState::Pending,
         InstanceState::LaunchFailed,
         InstanceState::Running,
@@ -51,6 +69,15 @@ impl InstanceState {
         InstanceState::Rebooting,
         InstanceState::Shutdown,
         InstanceState::Terminating,
+        InstanceState::Isolating,
+        InstanceState::Freezing,
+        InstanceState::Banning,
+        InstanceState::EnterRescueMode,
+        InstanceState::RescueMode,
+        InstanceState::ExitRescueMode,
+        InstanceState::EnterServiceLiveMigrate,
+        InstanceState::ServiceLiveMigrate,
+        InstanceState::ExitServiceLiveMigrate,
     ];
 
     /// The wire name, `RUNNING`.
@@ -65,6 +92,15 @@ impl InstanceState {
             InstanceState::Rebooting => "REBOOTING",
             InstanceState::Shutdown => "SHUTDOWN",
             InstanceState::Terminating => "TERMINATING",
+            InstanceState::Isolating => "ISOLATING",
+            InstanceState::Freezing => "FREEZING",
+            InstanceState::Banning => "BANNING",
+            InstanceState::EnterRescueMode => "ENTER_RESCUE_MODE",
+            InstanceState::RescueMode => "RESCUE_MODE",
+            InstanceState::ExitRescueMode => "EXIT_RESCUE_MODE",
+            InstanceState::EnterServiceLiveMigrate => "ENTER_SERVICE_LIVE_MIGRATE",
+            InstanceState::ServiceLiveMigrate => "SERVICE_LIVE_MIGRATE",
+            InstanceState::ExitServiceLiveMigrate => "EXIT_SERVICE_LIVE_MIGRATE",
         }
     }
 }
@@ -111,13 +147,103 @@ impl FromStr for OsFamily {
     }
 }
 
-/// What the directory knows of one instance.
+/// Another operation under way on an instance, which refuses a binding change until it
+/// ends. The three conditions the key-pair actions' error lists name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Busy {
+    /// A task of the same kind is already running on the instance (CVM
+    /// `MutexOperation.TaskRunning`: another key binding, say).
+    TaskRunning,
+    /// The instance is in the middle of another operation
+    /// (`OperationDenied.InstanceOperationInProgress`).
+    OperationInProgress,
+    /// The instance's latest operation has not finished (Lighthouse
+    /// `UnsupportedOperation.LatestOperationUnfinished`).
+    LatestOperationUnfinished,
+}
+
+impl Busy {
+    /// Every condition.
+    pub const ALL: [Busy; 3] = [
+        Busy::TaskRunning,
+        Busy::OperationInProgress,
+        Busy::LatestOperationUnfinished,
+    ];
+
+    /// The configuration name, `task_running`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Busy::TaskRunning => "task_running",
+            Busy::OperationInProgress => "operation_in_progress",
+            Busy::LatestOperationUnfinished => "latest_operation_unfinished",
+        }
+    }
+}
+
+impl fmt::Display for Busy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Busy {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Busy::ALL
+            .into_iter()
+            .find(|b| b.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Busy::ALL.iter().map(|b| b.as_str()).collect();
+                format!(
+                    "unknown busy condition {s:?}; use one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// What the directory knows of one instance. Build it with [`Instance::new`] and the
+/// `with_…` methods, so a field added later does not break callers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Instance {
     /// Its state now.
     pub state: InstanceState,
     /// Its OS family.
     pub os: OsFamily,
+    /// Another operation under way, if any.
+    pub busy: Option<Busy>,
+    /// CVM: stopped in no-charge mode (`StopChargingMode` `STOP_CHARGING`: its CPU and
+    /// memory released while stopped). Meaningful only for a `STOPPED` instance.
+    pub stop_charging: bool,
+}
+
+impl Instance {
+    /// An idle instance in `state` running `os`, charged as usual when stopped.
+    pub fn new(state: InstanceState, os: OsFamily) -> Self {
+        Instance {
+            state,
+            os,
+            busy: None,
+            stop_charging: false,
+        }
+    }
+
+    /// The same instance with another operation under way.
+    pub fn with_busy(self, busy: Busy) -> Self {
+        Instance {
+            busy: Some(busy),
+            ..self
+        }
+    }
+
+    /// The same instance stopped in no-charge mode.
+    pub fn with_stop_charging(self) -> Self {
+        Instance {
+            stop_charging: true,
+            ..self
+        }
+    }
 }
 
 /// Port: the instances key pairs bind to.
@@ -146,10 +272,7 @@ pub struct AnyInstance;
 #[async_trait]
 impl InstanceDirectory for AnyInstance {
     async fn lookup(&self, _scope: &Scope, _id: &InstanceId) -> Result<Option<Instance>> {
-        Ok(Some(Instance {
-            state: InstanceState::Stopped,
-            os: OsFamily::Linux,
-        }))
+        Ok(Some(Instance::new(InstanceState::Stopped, OsFamily::Linux)))
     }
 
     async fn force_stop(&self, _scope: &Scope, _id: &InstanceId) -> Result<()> {
@@ -257,12 +380,15 @@ pub enum Admission {
     StopFirst,
 }
 
-/// The real service's order for one instance: exists → OS family → state. CVM binds and
-/// unbinds `STOPPED` Linux instances, and `RUNNING` ones only with `ForceStop`; every
-/// other state has its own `UnsupportedOperation.InstanceState…` code. Lighthouse binds
-/// `RUNNING` and `STOPPED` Linux instances (stopping a running one unless `ONLINE`);
-/// `PENDING` is "still being created", other states are an invalid state. Windows
-/// instances are refused on both products (Lighthouse unbind: see docs/api.md).
+/// The real service's order for one instance: exists → OS family → busy → state →
+/// stopped mode. CVM binds and unbinds `STOPPED` Linux instances, and `RUNNING` ones
+/// only with `ForceStop`; every other state has its own
+/// `UnsupportedOperation.InstanceState…` code, and a `STOPPED` instance in no-charge
+/// mode is refused. Lighthouse binds `RUNNING` and `STOPPED` Linux instances (stopping a
+/// running one unless `ONLINE`); `PENDING` is "still being created", other states are an
+/// invalid state. A busy instance is refused on both, before its state is considered
+/// (its state is the one the other operation is moving it through). Windows instances
+/// are refused on both products (Lighthouse unbind: see docs/api.md).
 pub fn binding_decision(
     product: Product,
     op: BindingOp,
@@ -277,7 +403,16 @@ pub fn binding_decision(
     if windows_checked && instance.os == OsFamily::Windows {
         return Err(Error::InstanceWindows(id.clone()));
     }
+    if let Some(busy) = instance.busy {
+        return Err(Error::InstanceBusy {
+            instance: id.clone(),
+            busy,
+        });
+    }
     match (instance.state, running) {
+        (InstanceState::Stopped, _) if instance.stop_charging => {
+            Err(Error::InstanceStopCharging(id.clone()))
+        }
         (InstanceState::Stopped, _) => Ok(Admission::Proceed),
         (InstanceState::Running, RunningInstance::Stop) => Ok(Admission::StopFirst),
         (InstanceState::Running, RunningInstance::Online) => Ok(Admission::Proceed),

@@ -52,6 +52,7 @@ mod record;
 mod service;
 mod store;
 mod tag;
+mod text;
 
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
@@ -65,7 +66,7 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{error_chain, BoxError, Error, Result};
 pub use id::{AccountId, IdGenerator, InstanceId, KeyId, ProjectId, RandomIds, SequentialIds};
 pub use instance::{
-    binding_decision, Admission, AnyInstance, BindingOp, Instance, InstanceDirectory,
+    binding_decision, Admission, AnyInstance, BindingOp, Busy, Instance, InstanceDirectory,
     InstanceState, OsFamily, RunningInstance, StaticInstances,
 };
 pub use keygen::{GeneratedKey, KeyBits, KeyGenerator, PrivateKeyPem, RsaKeyGenerator};

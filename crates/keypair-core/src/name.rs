@@ -53,8 +53,12 @@ impl Description {
     /// The most characters a description may have.
     pub const MAX_LEN: usize = 60;
 
-    /// Validates a description; any text of at most 60 characters is accepted.
+    /// Validates a description: any text of at most 60 characters without control
+    /// characters (which no store need hold: see `text.rs`).
     pub fn parse(s: &str) -> Result<Self> {
+        if let Some(ch) = crate::text::first_control(s) {
+            return Err(Error::DescriptionIllegalChar { ch });
+        }
         let len = s.chars().count();
         if len > Self::MAX_LEN {
             return Err(Error::DescriptionTooLong {
@@ -92,6 +96,20 @@ mod tests {
             Err(Error::KeyNameIllegalChar { ch: 'é' })
         ));
         assert_eq!(KeyName::parse(&"Z".repeat(25)).unwrap().as_str().len(), 25);
+    }
+
+    #[test]
+    fn description_refuses_control_characters() {
+        for bad in ["a\0b", "tab\there", "\u{7f}", "line\n", "\u{85}"] {
+            assert!(
+                matches!(
+                    Description::parse(bad),
+                    Err(Error::DescriptionIllegalChar { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(Description::parse("web servers, 机房 2 (prod)").is_ok());
     }
 
     #[test]

@@ -247,10 +247,19 @@ fn parse_filter(product: Product, raw: &RawFilter) -> Result<Filter> {
     }
     let values = raw.values.clone();
     let invalid = |value: &str, reason: &str| Error::InvalidFilterValue {
-        name: raw.name.clone(),
-        value: value.to_owned(),
+        name: crate::text::clip(&raw.name),
+        value: crate::text::clip(value),
         reason: reason.to_owned(),
     };
+    let with_control = std::iter::once(name).chain(values.iter().map(String::as_str));
+    for text in with_control {
+        if let Some(c) = crate::text::first_control(text) {
+            let shown = crate::text::shown(c);
+            let reason =
+                format!("it contains {shown}, a control character, which no key pair holds");
+            return Err(invalid(text, &reason));
+        }
+    }
     if let Some(key) = tag_key {
         if key.is_empty() {
             return Err(invalid(name, "the tag key after `tag:` is empty"));

@@ -50,18 +50,18 @@ impl Tag {
     pub fn new(key: &str, value: &str) -> Result<Self> {
         if let Some(reason) = violation(key, Self::MAX_KEY_LEN) {
             return Err(Error::TagKeyIllegal {
-                key: clip(key),
+                key: crate::text::clip(key),
                 reason,
             });
         }
         if let Some(reason) = violation(value, Self::MAX_VALUE_LEN) {
             return Err(Error::TagValueIllegal {
-                value: clip(value),
+                value: crate::text::clip(value),
                 reason,
             });
         }
         if Self::RESERVED_PREFIXES.iter().any(|p| has_prefix(key, p)) {
-            return Err(Error::TagKeyReserved(clip(key)));
+            return Err(Error::TagKeyReserved(crate::text::clip(key)));
         }
         Ok(Tag {
             key: key.to_owned(),
@@ -131,9 +131,9 @@ fn violation(text: &str, max: usize) -> Option<String> {
     }
     if let Some(bad) = text.chars().find(|c| !allowed(*c)) {
         return Some(format!(
-            "it contains {bad:?} (U+{:04X}), which tags do not allow; use ASCII letters \
-             and digits, Chinese characters, spaces inside the text, {} or the full-width {}",
-            u32::from(bad),
+            "it contains {}, which tags do not allow; use ASCII letters and digits, \
+             Chinese characters, spaces inside the text, {} or the full-width {}",
+            crate::text::shown(bad),
             spaced(Tag::PUNCTUATION),
             spaced(Tag::FULL_WIDTH_PUNCTUATION),
         ));
@@ -152,14 +152,6 @@ fn violation(text: &str, max: usize) -> Option<String> {
 fn spaced(chars: &str) -> String {
     let list: Vec<String> = chars.chars().map(String::from).collect();
     list.join(" ")
-}
-
-/// At most 64 characters of a rejected key or value, for the message.
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(64) {
-        None => text.to_owned(),
-        Some((end, _)) => format!("{}…", &text[..end]),
-    }
 }
 
 /// The tags of one key pair: at most the product's maximum (counted as given), each key

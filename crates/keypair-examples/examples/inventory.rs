@@ -24,7 +24,7 @@ impl Inventory {
         self.0
             .lock()
             .unwrap()
-            .insert(id.to_owned(), Instance { state, os });
+            .insert(id.to_owned(), Instance::new(state, os));
     }
 }
 

@@ -110,7 +110,7 @@ async fn admit(
     let Ok(_slot) = st.in_flight.try_acquire() else {
         exchange.refusal = Some("in_flight");
         return Err(ApiError::new(
-            "RequestLimitExceeded",
+            keypair_wire::codes::REQUEST_LIMIT_EXCEEDED,
             "服务繁忙",
             format!(
                 "the server is handling its limit of {} requests; retry shortly",

@@ -106,12 +106,12 @@ impl BodyRefusal {
     pub fn api_error(&self) -> ApiError {
         match self {
             BodyRefusal::TooLarge { limit } => ApiError::new(
-                "RequestSizeLimitExceeded",
+                keypair_wire::codes::REQUEST_SIZE_LIMIT_EXCEEDED,
                 "请求包过大",
                 format!("the request body is larger than {limit} bytes"),
             ),
             BodyRefusal::TimedOut { after } => ApiError::new(
-                "InvalidRequest",
+                keypair_wire::codes::INVALID_REQUEST,
                 "请求体接收超时",
                 format!(
                     "the request body did not arrive within {:.1} s; send it at a steady rate",
@@ -119,7 +119,7 @@ impl BodyRefusal {
                 ),
             ),
             BodyRefusal::Budget { budget } => ApiError::new(
-                "RequestLimitExceeded",
+                keypair_wire::codes::REQUEST_LIMIT_EXCEEDED,
                 "服务繁忙",
                 format!(
                     "the server is buffering its limit of {} MiB of large request bodies; retry shortly",
@@ -127,7 +127,7 @@ impl BodyRefusal {
                 ),
             ),
             BodyRefusal::Broken => ApiError::new(
-                "InvalidRequest",
+                keypair_wire::codes::INVALID_REQUEST,
                 "请求体不完整",
                 "the connection failed before the request body was complete",
             ),

@@ -2,7 +2,7 @@
 //! table that maps every domain error to its code on each product.
 
 use crate::spec::Codes;
-use keypair_core::{Error, InstanceState, Product};
+use keypair_core::{Busy, Error, InstanceState, Product};
 
 /// The caller's language (`X-TC-Language` / `Language`); the SDKs default to Chinese.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,7 +65,7 @@ impl ApiError {
     /// `MissingParameter`.
     pub fn missing(name: &str) -> Self {
         Self::new(
-            "MissingParameter",
+            crate::codes::MISSING_PARAMETER,
             "缺少参数",
             format!("the required parameter `{name}` is missing"),
         )
@@ -74,7 +74,7 @@ impl ApiError {
     /// `UnknownParameter`.
     pub fn unknown(name: &str, action: &str) -> Self {
         Self::new(
-            "UnknownParameter",
+            crate::codes::UNKNOWN_PARAMETER,
             "未知参数",
             format!("`{name}` is not a parameter of {action}"),
         )
@@ -82,12 +82,12 @@ impl ApiError {
 
     /// `InvalidParameter` (a value of the wrong type or shape).
     pub fn invalid(en: impl Into<String>) -> Self {
-        Self::new("InvalidParameter", "参数错误", en)
+        Self::new(crate::codes::INVALID_PARAMETER, "参数错误", en)
     }
 
     /// `InvalidParameterValue`.
     pub fn invalid_value(en: impl Into<String>) -> Self {
-        Self::new("InvalidParameterValue", "参数取值错误", en)
+        Self::new(crate::codes::INVALID_PARAMETER_VALUE, "参数取值错误", en)
     }
 
     /// An internal failure of `product`'s request: the retryable code and a generic
@@ -151,6 +151,11 @@ const PROJECT_INVALID: Codes = codes(
 );
 const DESCRIPTION_TOO_LONG: Codes =
     codes("InvalidParameterValue", "InvalidParameterValue", "描述过长");
+const DESCRIPTION_ILLEGAL_CHAR: Codes = codes(
+    "InvalidParameterValue",
+    "InvalidParameterValue",
+    "描述含有控制字符",
+);
 const PUBLIC_KEY_MALFORMED: Codes = codes(
     "InvalidPublicKey.Malformed",
     "InvalidParameterValue.KeyPairPublicKeyMalformed",
@@ -297,6 +302,12 @@ const ID_REPEATED: Codes = codes(
 );
 const NO_SUCH_ACTION: Codes = codes("InvalidAction", "InvalidAction", "接口不存在");
 
+const STOP_CHARGING: Codes = codes(
+    "UnsupportedOperation.StoppedModeStopCharging",
+    "UnsupportedOperation.InvalidInstanceState",
+    "不支持关机不收费的实例",
+);
+
 /// The one mapping table (docs/api.md lists it): each domain error's row of codes, or
 /// `None` for a failure that is not the caller's doing, whose detail stays in the log.
 /// One exhaustive match with no wildcard, so a variant added to the core does not
@@ -312,6 +323,7 @@ pub fn public_codes(err: &Error) -> Option<Codes> {
         E::ProjectNotFound(_) => PROJECT_NOT_FOUND,
         E::ProjectIdInvalid(_) => PROJECT_INVALID,
         E::DescriptionTooLong { .. } => DESCRIPTION_TOO_LONG,
+        E::DescriptionIllegalChar { .. } => DESCRIPTION_ILLEGAL_CHAR,
         E::PublicKeyMalformed(_) => PUBLIC_KEY_MALFORMED,
         E::InvalidUsername(_) => USERNAME_INVALID,
         E::TagResourceType(_) => TAG_RESOURCE_TYPE,
@@ -323,6 +335,8 @@ pub fn public_codes(err: &Error) -> Option<Codes> {
         E::InstanceNotFound(_) => INSTANCE_NOT_FOUND,
         E::InstanceWindows(_) => INSTANCE_WINDOWS,
         E::InstanceState { state, .. } => instance_state_codes(*state),
+        E::InstanceBusy { busy, .. } => busy_codes(*busy),
+        E::InstanceStopCharging(_) => STOP_CHARGING,
         E::UnbindUsernameMismatch { .. } => UNBIND_USERNAME_MISMATCH,
         E::BindingTypeInvalid { .. } => BINDING_TYPE_INVALID,
         E::UsernameWithOffline { .. } => USERNAME_WITH_OFFLINE,
@@ -352,31 +366,57 @@ pub fn public_codes(err: &Error) -> Option<Codes> {
 }
 
 /// The codes for an instance in a state that refuses the operation: CVM has one code per
-/// state (`UnsupportedOperation.InstanceStateRunning` …); Lighthouse says the instance
-/// is still being created (`PENDING`) or in an invalid state.
+/// state (`UnsupportedOperation.InstanceStateRunning` …, each in CVM's `errorcodes.py`);
+/// Lighthouse says the instance is still being created (`PENDING`) or in an invalid
+/// state. `STOPPED` never refuses (the decision admits it); its row is CVM's own code for
+/// the state, for a directory that reports it otherwise.
 fn instance_state_codes(state: InstanceState) -> Codes {
+    use InstanceState as S;
     const INVALID: &str = "UnsupportedOperation.InvalidInstanceState";
     const ZH: &str = "实例状态不支持该操作";
-    match state {
-        InstanceState::Pending => codes(
-            "UnsupportedOperation.InstanceStatePending",
-            "OperationDenied.InstanceCreating",
+    let cvm = match state {
+        S::Pending => "UnsupportedOperation.InstanceStatePending",
+        S::LaunchFailed => "UnsupportedOperation.InstanceStateLaunchFailed",
+        S::Running => "UnsupportedOperation.InstanceStateRunning",
+        S::Stopped => "UnsupportedOperation.InstanceStateStopped",
+        S::Starting => "UnsupportedOperation.InstanceStateStarting",
+        S::Stopping => "UnsupportedOperation.InstanceStateStopping",
+        S::Rebooting => "UnsupportedOperation.InstanceStateRebooting",
+        S::Shutdown => "UnsupportedOperation.InstanceStateShutdown",
+        S::Terminating => "UnsupportedOperation.InstanceStateTerminating",
+        S::Isolating => "UnsupportedOperation.InstanceStateIsolating",
+        S::Freezing => "UnsupportedOperation.InstanceStateFreezing",
+        S::Banning => "UnsupportedOperation.InstanceStateBanning",
+        S::EnterRescueMode => "UnsupportedOperation.InstanceStateEnterRescueMode",
+        S::RescueMode => "UnsupportedOperation.InstanceStateRescueMode",
+        S::ExitRescueMode => "UnsupportedOperation.InstanceStateExitRescueMode",
+        S::EnterServiceLiveMigrate => "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate",
+        S::ServiceLiveMigrate => "UnsupportedOperation.InstanceStateServiceLiveMigrate",
+        S::ExitServiceLiveMigrate => "UnsupportedOperation.InstanceStateExitServiceLiveMigrate",
+    };
+    let lighthouse = match state {
+        S::Pending => "OperationDenied.InstanceCreating",
+        _ => INVALID,
+    };
+    codes(cvm, lighthouse, ZH)
+}
+
+/// The codes for a busy instance: CVM's mutex code for a task of the same kind, and the
+/// operation-in-progress code both products list; Lighthouse's own code for an
+/// unfinished latest operation. Where a product has no code for the condition (CVM
+/// defines no `LatestOperationUnfinished`, Lighthouse no `MutexOperation`), the
+/// operation-in-progress code both list stands in (docs/api.md, "Instances").
+fn busy_codes(busy: Busy) -> Codes {
+    const IN_PROGRESS: &str = "OperationDenied.InstanceOperationInProgress";
+    const ZH: &str = "实例正在执行其他操作";
+    match busy {
+        Busy::TaskRunning => codes("MutexOperation.TaskRunning", IN_PROGRESS, ZH),
+        Busy::OperationInProgress => codes(IN_PROGRESS, IN_PROGRESS, ZH),
+        Busy::LatestOperationUnfinished => codes(
+            IN_PROGRESS,
+            "UnsupportedOperation.LatestOperationUnfinished",
             ZH,
         ),
-        InstanceState::Running => codes("UnsupportedOperation.InstanceStateRunning", INVALID, ZH),
-        InstanceState::Starting => codes("UnsupportedOperation.InstanceStateStarting", INVALID, ZH),
-        InstanceState::Stopping => codes("UnsupportedOperation.InstanceStateStopping", INVALID, ZH),
-        InstanceState::Rebooting => {
-            codes("UnsupportedOperation.InstanceStateRebooting", INVALID, ZH)
-        }
-        InstanceState::Shutdown => codes("UnsupportedOperation.InstanceStateShutdown", INVALID, ZH),
-        InstanceState::Terminating => {
-            codes("UnsupportedOperation.InstanceStateTerminating", INVALID, ZH)
-        }
-        // No state code exists for these; the instance is not one that takes key pairs.
-        InstanceState::LaunchFailed | InstanceState::Stopped => {
-            codes("InvalidInstance.NotSupported", INVALID, ZH)
-        }
     }
 }
 

@@ -29,6 +29,7 @@
 pub mod actions;
 pub mod auth;
 pub mod client;
+pub mod codes;
 mod de;
 pub mod decode;
 pub mod encode;

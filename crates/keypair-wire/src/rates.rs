@@ -26,7 +26,7 @@ pub async fn check(
         return Ok(());
     }
     Err(ApiError::new(
-        "RequestLimitExceeded",
+        crate::codes::REQUEST_LIMIT_EXCEEDED,
         "请求频率超过限制",
         format!(
             "too many {} requests from this account; slow down and retry",

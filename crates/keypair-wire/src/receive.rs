@@ -138,7 +138,7 @@ pub fn check_method(method: &Method) -> Result<(), ApiError> {
         return Ok(());
     }
     Err(ApiError::new(
-        "UnsupportedProtocol",
+        crate::codes::UNSUPPORTED_PROTOCOL,
         "请求方法错误",
         format!("HTTP method {method} is not supported; use GET or POST"),
     ))
@@ -147,7 +147,7 @@ pub fn check_method(method: &Method) -> Result<(), ApiError> {
 /// The answer to a request for any path but `/`, where the API is served.
 pub fn wrong_path(path: &str) -> ApiError {
     ApiError::new(
-        "UnsupportedProtocol",
+        crate::codes::UNSUPPORTED_PROTOCOL,
         "请求路径错误",
         format!("the API is served at path `/`, not `{}`", clip(path)),
     )

@@ -88,7 +88,7 @@ fn authenticate_tc3(
 ) -> Result<Signed, ApiError> {
     let auth = auth.to_str().map_err(|_| {
         ApiError::new(
-            "AuthFailure.InvalidAuthorization",
+            crate::codes::INVALID_AUTHORIZATION,
             "Authorization 头格式错误",
             "the Authorization header is not text",
         )
@@ -196,7 +196,7 @@ fn authenticate_legacy(
     reject_token(get("Token").filter(|t| !t.is_empty()))?;
     let host = Host::of(req.headers).map(Host::as_sent).ok_or_else(|| {
         ApiError::new(
-            "AuthFailure.SignatureFailure",
+            crate::codes::SIGNATURE_FAILURE,
             "签名验证失败",
             "the Host header is missing; it is part of the signature",
         )
@@ -219,7 +219,7 @@ fn authenticate_legacy(
 fn reject_token(token: Option<&str>) -> Result<(), ApiError> {
     match token {
         Some(_) => Err(ApiError::new(
-            "AuthFailure.TokenFailure",
+            crate::codes::TOKEN_FAILURE,
             "临时凭证无效",
             "temporary credentials (Token) are not supported by this service; use a permanent SecretId and SecretKey",
         )),

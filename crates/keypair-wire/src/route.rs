@@ -17,7 +17,7 @@ pub(crate) fn product_for(
 ) -> Result<Product, ApiError> {
     let product = Product::from_version(version).ok_or_else(|| {
         ApiError::new(
-            "NoSuchVersion",
+            crate::codes::NO_SUCH_VERSION,
             "接口版本不存在",
             format!(
                 "Version {} does not exist; use 2017-03-12 (CVM) or 2020-03-24 (Lighthouse)",
@@ -28,7 +28,7 @@ pub(crate) fn product_for(
     if let Some(named) = caller.service.as_deref().and_then(Product::from_service) {
         if named != product {
             return Err(ApiError::new(
-                "AuthFailure.InvalidAuthorization",
+                crate::codes::INVALID_AUTHORIZATION,
                 "凭证服务与版本不符",
                 format!("the credential scope names service {named} but Version {version} belongs to {product}"),
             ));
@@ -38,7 +38,7 @@ pub(crate) fn product_for(
     if let Some(named) = host.product() {
         if named != product {
             return Err(ApiError::new(
-                "NoSuchVersion",
+                crate::codes::NO_SUCH_VERSION,
                 "接口版本不存在",
                 format!(
                     "the endpoint {} serves {named}, which has no Version {version}",
@@ -54,7 +54,7 @@ pub(crate) fn product_for(
 pub(crate) fn action_for(name: &str, product: Product, version: &str) -> Result<Action, ApiError> {
     Action::from_name(name, product).ok_or_else(|| {
         ApiError::new(
-            "InvalidAction",
+            crate::codes::INVALID_ACTION,
             "接口不存在",
             format!(
                 "{} is not an action of {product} (Version {version})",

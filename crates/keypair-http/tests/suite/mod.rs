@@ -1,5 +1,6 @@
 //! The wire suite that every store runs, as rustls-test re-runs its API tests per
-//! provider: the hostile-input table, the isolation table and the error-mapping rows,
+//! provider: the hostile-input table, the isolation table, the error-mapping rows and
+//! NUL in every free-text member,
 //! written once and instantiated by `wire_memory.rs`, `wire_sqlite.rs` and
 //! `wire_postgres.rs` through [`wire_suite!`], so each store reports the same cases.
 
@@ -8,6 +9,7 @@
 pub mod errors;
 pub mod hostile;
 pub mod isolation;
+pub mod nul;
 
 use keypair_core::KeyPairStore;
 use std::sync::Arc;
@@ -68,6 +70,7 @@ macro_rules! wire_suite {
         wire_suite!(@case $declare, isolation, a_second_account_cannot_reach_the_first_accounts_key_pairs);
         wire_suite!(@case $declare, isolation, cvm_and_lighthouse_never_see_each_other);
         wire_suite!(@case $declare, errors, dispatch_and_business_error_codes_per_product);
+        wire_suite!(@case $declare, nul, nul_in_every_free_text_member_and_filter_value_is_refused_alike);
     };
     (@case $declare:path, $module:ident, $name:ident) => {
         $declare! {

@@ -109,7 +109,7 @@ impl Credentials {
             )));
         }
         Err(ApiError::new(
-            "AuthFailure.SecretIdNotFound",
+            crate::codes::SECRET_ID_NOT_FOUND,
             "密钥不存在",
             format!(
                 "SecretId {} does not exist or is disabled",

@@ -46,12 +46,12 @@ pub struct Caller {
 }
 
 fn failure(en: impl Into<String>) -> ApiError {
-    ApiError::new("AuthFailure.SignatureFailure", "签名验证失败", en)
+    ApiError::new(crate::codes::SIGNATURE_FAILURE, "签名验证失败", en)
 }
 
 fn invalid_authorization(en: impl Into<String>) -> ApiError {
     ApiError::new(
-        "AuthFailure.InvalidAuthorization",
+        crate::codes::INVALID_AUTHORIZATION,
         "Authorization 头格式错误",
         en,
     )
@@ -60,7 +60,7 @@ fn invalid_authorization(en: impl Into<String>) -> ApiError {
 fn check_time(timestamp: i64, now: i64) -> Result<(), ApiError> {
     if (timestamp - now).abs() > MAX_SKEW_SECS {
         return Err(ApiError::new(
-            "AuthFailure.SignatureExpire",
+            crate::codes::SIGNATURE_EXPIRE,
             "签名过期",
             format!(
                 "the request timestamp {timestamp} is more than {MAX_SKEW_SECS} s from the server time {now}; sign it again with the current time"

@@ -28,7 +28,7 @@ pub async fn consume_nonce(
             "Nonce {nonce} was already used within the last {NONCE_WINDOW_SECS} s; sign the request again with a new Nonce"
         ))),
         NonceVerdict::Full { max } => Err(ApiError::new(
-            "RequestLimitExceeded",
+            crate::codes::REQUEST_LIMIT_EXCEEDED,
             "请求频率超过限制",
             format!(
                 "the server remembers its limit of {max} legacy-signed requests from the last {NONCE_WINDOW_SECS} s; retry later or sign with TC3-HMAC-SHA256"
