@@ -3,7 +3,7 @@
 
 use keypair_config::*;
 use keypair_core::{
-    AccountId, InstanceDirectory, InstanceId, InstanceState, OsFamily, Product, Scope,
+    AccountId, Busy, InstanceDirectory, InstanceId, InstanceState, OsFamily, Product, Scope,
 };
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -87,6 +87,57 @@ instances = [
     assert!(e.contains("instances[0].os"), "{e}");
     let e = bad(r#"{ id = "ins-00000001", product = "lighthouse" }"#);
     assert!(e.contains("instances[0].id"), "{e}");
+    let e = bad(r#"{ id = "ins-00000001", busy = "sleeping" }"#);
+    assert!(
+        e.contains("instances[0].busy") && e.contains("task_running"),
+        "{e}"
+    );
+    let e = bad(r#"{ id = "ins-00000001", state = "RUNNING", stop_charging = true }"#);
+    assert!(e.contains("instances[0].stop_charging"), "{e}");
+    let e = bad(r#"{ id = "lhins-00000001", stop_charging = true }"#);
+    assert!(e.contains("instances[0].stop_charging"), "{e}");
+}
+
+#[test]
+fn busy_and_stopped_mode_load() {
+    let text = r#"
+[[accounts]]
+id = "1250000001"
+credentials = [{ secret_id = "AKIDbusy", secret_key = "0123456789abcdef0123" }]
+instances = [
+  { id = "ins-busy0001", busy = "TASK_RUNNING" },
+  { id = "ins-cold0001", stop_charging = true },
+  { id = "lhins-unfinish", state = "RUNNING", busy = "latest_operation_unfinished" },
+]
+"#;
+    let c = parse(text).unwrap();
+    let accounts = validate_accounts(Path::new("k.toml"), &c.accounts).unwrap();
+    let account = AccountId::parse("1250000001").unwrap();
+    let lookup = |product, id: &str| {
+        let scope = Scope::new(account.clone(), product);
+        let id = InstanceId::parse(product, id).unwrap();
+        futures::executor::block_on(accounts.instances.lookup(&scope, &id))
+            .unwrap()
+            .unwrap()
+    };
+    let busy = lookup(Product::Cvm, "ins-busy0001");
+    assert_eq!(
+        (busy.busy, busy.stop_charging),
+        (Some(Busy::TaskRunning), false)
+    );
+    let cold = lookup(Product::Cvm, "ins-cold0001");
+    assert_eq!(
+        (cold.state, cold.busy, cold.stop_charging),
+        (InstanceState::Stopped, None, true)
+    );
+    let lh = lookup(Product::Lighthouse, "lhins-unfinish");
+    assert_eq!(
+        (lh.state, lh.busy),
+        (
+            InstanceState::Running,
+            Some(Busy::LatestOperationUnfinished)
+        )
+    );
 }
 
 #[test]

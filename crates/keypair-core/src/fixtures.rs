@@ -137,87 +137,132 @@ pub fn varied_key_pairs(accounts: u64, per: u64) -> (Vec<KeyPair>, Vec<Scope>) {
 
 /// One error of every kind the core reports, for tests that walk an error table (the
 /// wire's codes, say). [`error_kind`] names each one with a match without a wildcard, so
-/// a variant added to [`Error`] fails to compile there until it is named, and its
+/// a variant added to [`crate::Error`] fails to compile there until it is named, and its
 /// example is added here beside it.
 pub fn one_error_of_each_kind() -> Vec<crate::Error> {
-    use crate::{Busy, Error as E, InstanceState};
-    let (p, key) = (
-        Product::Cvm,
-        KeyId::parse(Product::Cvm, "skey-11112222").expect("id"),
-    );
-    let inst = InstanceId::parse(p, "ins-11112222").expect("id");
-    let text = || "x".to_owned();
+    let mut all = input_errors();
+    all.extend(binding_errors());
+    all.extend(query_errors());
+    all
+}
+
+fn examples() -> (KeyId, InstanceId, String) {
+    let key = KeyId::parse(Product::Cvm, "skey-11112222").expect("id");
+    let inst = InstanceId::parse(Product::Cvm, "ins-11112222").expect("id");
+    (key, inst, "x".to_owned())
+}
+
+/// What Create, Import and Modify refuse, and the failures that are not the caller's.
+fn input_errors() -> Vec<crate::Error> {
+    use crate::Error as E;
+    let (_, _, x) = examples();
     let source = || -> crate::BoxError { "cause".into() };
-    let mut all = vec![
+    let (k, r) = (x.clone(), x.clone());
+    vec![
         E::KeyNameEmpty,
         E::KeyNameTooLong { len: 26, max: 25 },
         E::KeyNameIllegalChar { ch: '-' },
-        E::KeyIdMalformed {
-            id: text(),
-            prefix: "skey-",
-        },
-        E::InstanceIdMalformed {
-            id: text(),
-            prefix: "ins-",
-        },
-        E::AccountIdMalformed(text()),
+        E::AccountIdMalformed(x.clone()),
         E::ProjectIdInvalid(-1),
         E::ProjectNotFound(7),
         E::DescriptionTooLong { len: 61, max: 60 },
         E::DescriptionIllegalChar { ch: '\0' },
-        E::TagKeyReserved(text()),
+        E::TagKeyReserved(x.clone()),
         E::TooManyTags { given: 51, max: 50 },
-        E::TagResourceType(text()),
-        E::PublicKeyMalformed(text()),
-        E::DuplicateName(text()),
-        E::DuplicatePublicKey {
-            fingerprint: text(),
+        E::TagResourceType(x.clone()),
+        E::TagKeyIllegal { key: k, reason: r },
+        E::TagValueIllegal {
+            value: x.clone(),
+            reason: x.clone(),
         },
+        E::DuplicateTagKey(x.clone()),
+        E::PublicKeyMalformed(x.clone()),
+        E::DuplicateName(x.clone()),
+        E::DuplicatePublicKey { fingerprint: x },
         E::QuotaExceeded { limit: 1 },
-        E::KeyPairNotFound(vec![key.clone()]),
+        E::NothingToModify,
+        E::UnsupportedAction {
+            product: Product::Lighthouse,
+            action: "ModifyKeyPairAttribute",
+        },
+        E::KeyGeneration(source()),
+        E::Storage(source()),
+    ]
+}
+
+/// What Associate, Disassociate and Delete refuse, with every instance state and busy
+/// condition.
+fn binding_errors() -> Vec<crate::Error> {
+    use crate::{Busy, Error as E, InstanceState};
+    let (key, i, x) = examples();
+    let mut all = vec![
         E::KeyPairInUse {
             key: key.clone(),
-            instances: vec![inst.clone()],
+            instances: vec![i.clone()],
         },
         E::AlreadyAssociated {
             key: key.clone(),
-            instance: inst.clone(),
+            instance: i.clone(),
         },
         E::NotAssociated {
             key: key.clone(),
-            instance: inst.clone(),
+            instance: i.clone(),
         },
         E::TooManyInstancesForKeyPair {
             key: key.clone(),
             limit: 100,
         },
         E::TooManyKeyPairsForInstance {
-            instance: inst.clone(),
+            instance: i.clone(),
             limit: 100,
         },
-        E::InstanceNotFound(inst.clone()),
-        E::InstanceWindows(inst.clone()),
-        E::InstanceStopCharging(inst.clone()),
+        E::InstanceNotFound(i.clone()),
+        E::InstanceWindows(i.clone()),
+        E::InstanceStopCharging(i.clone()),
         E::UnbindUsernameMismatch {
-            key: key.clone(),
-            instance: inst.clone(),
+            key,
+            instance: i.clone(),
         },
         E::BindingTypeInvalid {
             field: "AssociateType",
-            value: text(),
+            value: x.clone(),
         },
         E::UsernameWithOffline {
             field: "AssociateType",
         },
-        E::TagKeyIllegal {
-            key: text(),
-            reason: text(),
+        E::InvalidUsername(x),
+    ];
+    let state = |state| E::InstanceState {
+        instance: i.clone(),
+        state,
+    };
+    all.extend(InstanceState::ALL.map(state));
+    all.extend(Busy::ALL.map(|busy| E::InstanceBusy {
+        instance: i.clone(),
+        busy,
+    }));
+    all
+}
+
+/// What id lists and Describe refuse.
+fn query_errors() -> Vec<crate::Error> {
+    use crate::Error as E;
+    let (key, _, x) = examples();
+    let filter = |reason: &str| E::InvalidFilterValue {
+        name: "n".into(),
+        value: "v".into(),
+        reason: reason.into(),
+    };
+    vec![
+        E::KeyIdMalformed {
+            id: x.clone(),
+            prefix: "skey-",
         },
-        E::TagValueIllegal {
-            value: text(),
-            reason: text(),
+        E::InstanceIdMalformed {
+            id: x.clone(),
+            prefix: "ins-",
         },
-        E::DuplicateTagKey(text()),
+        E::KeyPairNotFound(vec![key]),
         E::IdsWithFilters,
         E::LimitOutOfRange {
             value: 101,
@@ -225,18 +270,14 @@ pub fn one_error_of_each_kind() -> Vec<crate::Error> {
         },
         E::OffsetNegative(-1),
         E::UnknownFilter {
-            name: text(),
-            supported: text(),
+            name: x.clone(),
+            supported: x.clone(),
         },
-        E::InvalidFilterValue {
-            name: text(),
-            value: text(),
-            reason: text(),
-        },
-        E::EmptyFilter(text()),
+        filter("why"),
+        E::EmptyFilter(x.clone()),
         E::TooManyFilters { given: 11, max: 10 },
         E::TooManyFilterValues {
-            name: text(),
+            name: x.clone(),
             given: 6,
             max: 5,
         },
@@ -248,28 +289,9 @@ pub fn one_error_of_each_kind() -> Vec<crate::Error> {
         E::NoIds("KeyIds"),
         E::DuplicateId {
             what: "KeyIds",
-            id: text(),
+            id: x,
         },
-        E::InvalidUsername(text()),
-        E::NothingToModify,
-        E::UnsupportedAction {
-            product: Product::Lighthouse,
-            action: "ModifyKeyPairAttribute",
-        },
-        E::KeyGeneration(source()),
-        E::Storage(source()),
-    ];
-    let states = InstanceState::ALL.map(|state| E::InstanceState {
-        instance: inst.clone(),
-        state,
-    });
-    let busy = Busy::ALL.map(|busy| E::InstanceBusy {
-        instance: inst.clone(),
-        busy,
-    });
-    all.extend(states);
-    all.extend(busy);
-    all
+    ]
 }
 
 /// The name of an error's kind. A match without a wildcard: see

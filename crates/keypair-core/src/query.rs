@@ -225,6 +225,25 @@ pub(crate) fn parse_ids<T: PartialEq>(
     Ok(out)
 }
 
+/// A control character in a filter's name (a `tag:` key) or values: refused here, since
+/// no key pair holds one and PostgreSQL cannot compare NUL (`text.rs`).
+fn refuse_control(raw: &RawFilter) -> Result<()> {
+    let texts = std::iter::once(&raw.name).chain(&raw.values);
+    for text in texts {
+        if let Some(c) = crate::text::first_control(text) {
+            return Err(Error::InvalidFilterValue {
+                name: crate::text::clip(&raw.name),
+                value: crate::text::clip(text),
+                reason: format!(
+                    "it contains {}, a control character, which no key pair holds",
+                    crate::text::shown(c)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn parse_filter(product: Product, raw: &RawFilter) -> Result<Filter> {
     let spec = product.spec();
     let name = raw.name.as_str();
@@ -251,15 +270,7 @@ fn parse_filter(product: Product, raw: &RawFilter) -> Result<Filter> {
         value: crate::text::clip(value),
         reason: reason.to_owned(),
     };
-    let with_control = std::iter::once(name).chain(values.iter().map(String::as_str));
-    for text in with_control {
-        if let Some(c) = crate::text::first_control(text) {
-            let shown = crate::text::shown(c);
-            let reason =
-                format!("it contains {shown}, a control character, which no key pair holds");
-            return Err(invalid(text, &reason));
-        }
-    }
+    refuse_control(raw)?;
     if let Some(key) = tag_key {
         if key.is_empty() {
             return Err(invalid(name, "the tag key after `tag:` is empty"));

@@ -655,81 +655,84 @@ async fn bound_by_name(store: &Store, scope: &Scope) -> Vec<(String, Vec<String>
 /// refused associate ends nothing.
 pub async fn associate_replaces_an_instances_keys(store: Store) {
     for product in Product::ALL {
-        let rule = product.spec().repeated_binding;
-        let scope = fresh_scope(product);
-        let other = fresh_scope(product);
-        let [k1, k2, k3, theirs] = [
-            (&scope, "k1"),
-            (&scope, "k2"),
-            (&scope, "k3"),
-            (&other, "k1"),
-        ]
-        .map(|(s, name)| key_pair(s, name, 0, 1));
-        for (seed, kp) in [&k1, &k2, &k3, &theirs].into_iter().enumerate() {
-            let mut kp = kp.clone();
-            kp.public_key = crate::fixtures::synthetic_public_key(7_000 + seed as u64, "c");
-            store.insert(kp, Q).await.expect("insert");
-        }
-        let (i1, i2) = (binding(product, 1, None), binding(product, 2, None));
-        let (n1, n2) = (
-            i1.instance.as_str().to_owned(),
-            i2.instance.as_str().to_owned(),
-        );
-        let bind = |s: &Scope, keys: Vec<KeyId>, to: Vec<Association>| {
-            let (s, store) = (s.clone(), store.clone());
-            async move { store.associate(&s, &keys, &to, rule).await }
-        };
-        bind(&scope, vec![k1.id.clone()], vec![i1.clone(), i2.clone()])
-            .await
-            .expect("k1");
-        bind(&other, vec![theirs.id.clone()], vec![i1.clone()])
-            .await
-            .expect("theirs");
-        bind(&scope, vec![k2.id.clone()], vec![i1.clone()])
-            .await
-            .expect("k2");
-        let want = |k1: &[&String], k2: &[&String], k3: &[&String]| {
-            let owned = |v: &[&String]| v.iter().map(|s| (*s).clone()).collect::<Vec<_>>();
-            vec![
-                ("k1".to_owned(), owned(k1)),
-                ("k2".into(), owned(k2)),
-                ("k3".into(), owned(k3)),
-            ]
-        };
-        assert_eq!(
-            bound_by_name(&store, &scope).await,
-            want(&[&n2], &[&n1], &[]),
-            "{product}: k2 replaced k1 on i1 only"
-        );
-        bind(&scope, vec![k1.id.clone(), k3.id.clone()], vec![i1.clone()])
-            .await
-            .expect("two keys");
-        assert_eq!(
-            bound_by_name(&store, &scope).await,
-            want(&[&n1, &n2], &[], &[&n1]),
-            "{product}: both keys of one request stay"
-        );
-        let missing = KeyId::parse(
-            product,
-            &format!("{}zzzzzzzz", product.spec().key_id_prefix),
-        )
-        .expect("id");
-        let refused = bind(&scope, vec![k2.id.clone(), missing], vec![i1.clone()]).await;
-        assert!(
-            matches!(refused, Err(StoreError::NotFound(_))),
-            "{refused:?}"
-        );
-        assert_eq!(
-            bound_by_name(&store, &scope).await,
-            want(&[&n1, &n2], &[], &[&n1]),
-            "{product}: a refusal ends nothing"
-        );
-        assert_eq!(
-            bound_by_name(&store, &other).await,
-            vec![("k1".to_owned(), vec![n1.clone()])],
-            "{product}: another scope's binding stays"
-        );
+        replaces_in(&store, product).await;
     }
+}
+
+/// Key pairs `k1`, `k2`, `k3` in a fresh scope and one named `k1` in another.
+async fn three_and_one_elsewhere(store: &Store, product: Product) -> (Scope, Scope, [KeyId; 4]) {
+    let (scope, other) = (fresh_scope(product), fresh_scope(product));
+    let made = [
+        (&scope, "k1"),
+        (&scope, "k2"),
+        (&scope, "k3"),
+        (&other, "k1"),
+    ];
+    let mut ids = Vec::new();
+    for (seed, (s, name)) in made.into_iter().enumerate() {
+        let kp = key_pair(s, name, 7_000 + seed as u64, 1);
+        ids.push(kp.id.clone());
+        insert(store, &kp).await;
+    }
+    let ids: [KeyId; 4] = ids.try_into().expect("four ids");
+    (scope, other, ids)
+}
+
+/// `k1`, `k2` and `k3` with the instances each is bound to.
+fn named(bound: [&[&str]; 3]) -> Vec<(String, Vec<String>)> {
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    ["k1", "k2", "k3"]
+        .into_iter()
+        .zip(bound)
+        .map(|(name, instances)| (name.to_owned(), owned(instances)))
+        .collect()
+}
+
+async fn replaces_in(store: &Store, product: Product) {
+    let rule = product.spec().repeated_binding;
+    let (scope, other, [k1, k2, k3, theirs]) = three_and_one_elsewhere(store, product).await;
+    let (i1, i2) = (binding(product, 1, None), binding(product, 2, None));
+    let (n1, n2) = (i1.instance.as_str(), i2.instance.as_str());
+    let bind = |s: &Scope, keys: Vec<KeyId>, to: Vec<Association>| {
+        let (s, store) = (s.clone(), store.clone());
+        async move { store.associate(&s, &keys, &to, rule).await }
+    };
+    bind(&scope, vec![k1.clone()], vec![i1.clone(), i2.clone()])
+        .await
+        .expect("k1");
+    bind(&other, vec![theirs], vec![i1.clone()])
+        .await
+        .expect("theirs");
+    bind(&scope, vec![k2.clone()], vec![i1.clone()])
+        .await
+        .expect("k2");
+    let now = bound_by_name(store, &scope).await;
+    assert_eq!(
+        now,
+        named([&[n2], &[n1], &[]]),
+        "{product}: k2 replaced k1 on i1 only"
+    );
+    bind(&scope, vec![k1, k3], vec![i1.clone()])
+        .await
+        .expect("two keys");
+    let both = named([&[n1, n2], &[], &[n1]]);
+    let now = bound_by_name(store, &scope).await;
+    assert_eq!(now, both, "{product}: both keys of one request stay");
+    let prefix = product.spec().key_id_prefix;
+    let missing = KeyId::parse(product, &format!("{prefix}zzzzzzzz")).expect("id");
+    let refused = bind(&scope, vec![k2, missing], vec![i1.clone()]).await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(_))),
+        "{refused:?}"
+    );
+    let now = bound_by_name(store, &scope).await;
+    assert_eq!(now, both, "{product}: a refusal ends nothing");
+    let theirs_now = bound_by_name(store, &other).await;
+    let stays = vec![("k1".to_owned(), vec![n1.to_owned()])];
+    assert_eq!(
+        theirs_now, stays,
+        "{product}: another scope's binding stays"
+    );
 }
 
 /// 64 concurrent inserts of one name: exactly one wins, the rest see `DuplicateName`.
@@ -1065,88 +1068,60 @@ fn unbind(instances: &[InstanceId], repeated: RepeatedBinding) -> crate::Unbind<
 /// unbinds.
 pub async fn unbind_username_must_match(store: Store) {
     let scope = fresh_scope(Product::Lighthouse);
-    let a = key_pair(&scope, "user_a", 7001, 1);
-    let b = key_pair(&scope, "user_b", 7002, 2);
+    let (a, b) = (
+        key_pair(&scope, "user_a", 7001, 1),
+        key_pair(&scope, "user_b", 7002, 2),
+    );
     let (ka, kb) = (a.id.clone(), b.id.clone());
-    store.insert(a, 10).await.expect("insert");
-    store.insert(b, 10).await.expect("insert");
+    insert(&store, &a).await;
+    insert(&store, &b).await;
     // Each key on its own instance: an associate sets an instance's keys, and one
     // request binds all its keys for one user.
     let inst = InstanceId::parse(Product::Lighthouse, "lhins-0000user").expect("valid");
     let inst_b = InstanceId::parse(Product::Lighthouse, "lhins-000userb").expect("valid");
-    let bound = |instance: &InstanceId, username: Option<&str>| Association {
-        instance: instance.clone(),
-        username: username.map(str::to_owned),
+    let (reject, ignore) = (RepeatedBinding::Reject, RepeatedBinding::Ignore);
+    for (key, instance, user) in [(&ka, &inst, Some("ubuntu")), (&kb, &inst_b, None)] {
+        let to = Association {
+            instance: instance.clone(),
+            username: user.map(str::to_owned),
+        };
+        let keys = std::slice::from_ref(key);
+        store
+            .associate(&scope, keys, &[to], reject)
+            .await
+            .expect("bind");
+    }
+    let unbind = |keys: Vec<KeyId>, instances: Vec<InstanceId>, repeated, user: &'static str| {
+        let (store, scope) = (store.clone(), scope.clone());
+        async move {
+            let rule = crate::Unbind {
+                instances: &instances,
+                repeated,
+                username: Some(user),
+            };
+            store.disassociate(&scope, &keys, &rule).await
+        }
     };
-    let reject = RepeatedBinding::Reject;
-    store
-        .associate(
-            &scope,
-            std::slice::from_ref(&ka),
-            &[bound(&inst, Some("ubuntu"))],
-            reject,
-        )
-        .await
-        .expect("bind");
-    store
-        .associate(
-            &scope,
-            std::slice::from_ref(&kb),
-            &[bound(&inst_b, None)],
-            reject,
-        )
-        .await
-        .expect("bind");
-    let (only_a, both_instances) = ([inst.clone()], [inst.clone(), inst_b.clone()]);
-    let as_user = |instances, repeated, username| crate::Unbind {
-        instances,
-        repeated,
-        username,
-    };
-    let refused = store
-        .disassociate(
-            &scope,
-            std::slice::from_ref(&ka),
-            &as_user(&only_a, reject, Some("root")),
-        )
-        .await;
+    let refused = unbind(vec![ka.clone()], vec![inst.clone()], reject, "root").await;
     assert!(
         matches!(&refused, Err(StoreError::UsernameMismatch { key, instance }) if *key == ka && *instance == inst),
         "{refused:?}"
     );
     // Both keys at once: one mismatch refuses the whole request.
-    let both = [ka.clone(), kb.clone()];
-    let ignore = RepeatedBinding::Ignore;
-    let refused = store
-        .disassociate(
-            &scope,
-            &both,
-            &as_user(&both_instances, ignore, Some("ubuntu")),
-        )
-        .await;
+    let both = vec![ka.clone(), kb.clone()];
+    let both_instances = vec![inst.clone(), inst_b.clone()];
+    let refused = unbind(both.clone(), both_instances, ignore, "ubuntu").await;
     assert!(
         matches!(refused, Err(StoreError::UsernameMismatch { .. })),
         "{refused:?}"
     );
     let still = store.get(&scope, &both).await.expect("get");
-    assert!(
-        still.iter().all(|kp| kp.associations.len() == 1),
-        "nothing was unbound"
-    );
-    store
-        .disassociate(
-            &scope,
-            std::slice::from_ref(&ka),
-            &as_user(&only_a, reject, Some("ubuntu")),
-        )
+    let unchanged = still.iter().all(|kp| kp.associations.len() == 1);
+    assert!(unchanged, "nothing was unbound");
+    unbind(vec![ka], vec![inst], reject, "ubuntu")
         .await
         .expect("same user");
-    store
-        .disassociate(
-            &scope,
-            std::slice::from_ref(&kb),
-            &as_user(&both_instances[1..], reject, Some("root")),
-        )
+    unbind(vec![kb], vec![inst_b], reject, "root")
         .await
         .expect("default user");
     let after = store.get(&scope, &both).await.expect("get");
@@ -1193,8 +1168,17 @@ pub async fn binding_counts_are_bounded(store: Store) {
         counts.contains(&MAX_BINDINGS_PER_KEY_PAIR) && counts.contains(&0),
         "{counts:?}"
     );
-    // One instance up to its bound of key pairs, in a scope of fresh key pairs: one
-    // request sets an instance's keys, so the bound is on the keys one request names.
+    instance_bound_is_one_request(&store, quota).await;
+}
+
+/// One request sets an instance's keys, so an instance's bound is on the keys one
+/// request names: one more is refused whole, up to the bound is accepted.
+async fn instance_bound_is_one_request(store: &Store, quota: u32) {
+    let ignore = RepeatedBinding::Ignore;
+    let binding = |n: usize| Association {
+        instance: InstanceId::parse(Product::Cvm, &format!("ins-{n:08}")).expect("valid"),
+        username: None,
+    };
     let fresh = fresh_scope(Product::Cvm);
     let mut fresh_keys = Vec::new();
     for i in 0..=MAX_BINDINGS_PER_INSTANCE as u64 {

@@ -64,7 +64,12 @@ $instances  { id = "ins-stopped1", state = "STOPPED" },
   { id = "ins-stoping1", state = "STOPPING" },
   { id = "ins-reboot01", state = "REBOOTING" },
   { id = "ins-windows1", state = "STOPPED", os = "windows" },
+  { id = "ins-busy0001", state = "STOPPED", busy = "task_running" },
+  { id = "ins-nocharge", state = "STOPPED", stop_charging = true },
+  { id = "ins-rescue01", state = "RESCUE_MODE" },
   { id = "lhins-pending1", state = "PENDING" },
+  { id = "lhins-unfinish", state = "RUNNING", busy = "latest_operation_unfinished" },
+  { id = "lhins-busy0001", state = "STOPPED", busy = "operation_in_progress" },
   { id = "lhins-windows1", state = "STOPPED", os = "windows" },
 ]
 TOML

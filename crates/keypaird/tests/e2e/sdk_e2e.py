@@ -232,6 +232,10 @@ def instances(mode):
         ("AssociateInstancesKeyPairs", bind("ins-stoping1", True), "UnsupportedOperation.InstanceStateStopping"),
         ("AssociateInstancesKeyPairs", bind("ins-reboot01"), "UnsupportedOperation.InstanceStateRebooting"),
         ("AssociateInstancesKeyPairs", bind(cvm_running), "UnsupportedOperation.InstanceStateRunning"),
+        ("AssociateInstancesKeyPairs", bind("ins-busy0001", True), "MutexOperation.TaskRunning"),
+        ("DisassociateInstancesKeyPairs", bind("ins-busy0001"), "MutexOperation.TaskRunning"),
+        ("AssociateInstancesKeyPairs", bind("ins-nocharge"), "UnsupportedOperation.StoppedModeStopCharging"),
+        ("AssociateInstancesKeyPairs", bind("ins-rescue01", True), "UnsupportedOperation.InstanceStateRescueMode"),
         ("AssociateInstancesKeyPairs", bind("ins-stopped1"), "OK"),
         ("AssociateInstancesKeyPairs", bind(cvm_running, True), "OK"),
         # The ForceStop left it STOPPED: without the flag it now binds and unbinds.
@@ -244,6 +248,12 @@ def instances(mode):
     page = call(c, "cvm", "DescribeKeyPairs", {"KeyIds": [key]})
     bound = page["KeyPairSet"][0]["AssociatedInstanceIds"]
     check(bound == sorted(["ins-stopped1", cvm_running]), f"bindings shown as before: {bound}")
+    # A new key on an instance replaces its keys: the first key keeps only its other one.
+    other = call(c, "cvm", "CreateKeyPair", {"KeyName": f"inst2_{mode}", "ProjectId": 0})["KeyPair"]["KeyId"]
+    call(c, "cvm", "AssociateInstancesKeyPairs", {"KeyIds": [other], "InstanceIds": ["ins-stopped1"]})
+    page = call(c, "cvm", "DescribeKeyPairs", {"KeyIds": [key, other]})
+    bound = {kp["KeyId"]: kp["AssociatedInstanceIds"] for kp in page["KeyPairSet"]}
+    check(bound == {key: [cvm_running], other: ["ins-stopped1"]}, f"the new key replaced the old on ins-stopped1: {bound}")
 
     lc = client("lighthouse", mode, ID3, KEY3)
     lkey = call(lc, "lighthouse", "CreateKeyPair", {"KeyName": f"inst_{mode}"})["KeyPair"]["KeyId"]
@@ -254,6 +264,8 @@ def instances(mode):
         ("AssociateInstancesKeyPairs", lbind("lhins-unknown1"), "ResourceNotFound.InstanceIdNotFound"),
         ("AssociateInstancesKeyPairs", lbind("lhins-windows1"), "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair"),
         ("AssociateInstancesKeyPairs", lbind("lhins-pending1"), "OperationDenied.InstanceCreating"),
+        ("AssociateInstancesKeyPairs", lbind("lhins-unfinish", AssociateType="ONLINE"), "UnsupportedOperation.LatestOperationUnfinished"),
+        ("AssociateInstancesKeyPairs", lbind("lhins-busy0001"), "OperationDenied.InstanceOperationInProgress"),
         ("AssociateInstancesKeyPairs", lbind(running, AssociateType="ONLINE", Username="ubuntu"), "OK"),
         ("DisassociateInstancesKeyPairs", lbind(running, Username="root"), "UnsupportedOperation.KeyPairUnbindUsernameMismatch"),
         ("DisassociateInstancesKeyPairs", lbind(running, Username="ubuntu", DisassociateType="ONLINE"), "OK"),
