@@ -37,6 +37,19 @@ credentials = [{ secret_id = "AKIDexample", secret_key = "0123456789abcdef0123" 
     assert_eq!(c.accounts[0].projects, vec![0, 1001]);
 }
 
+/// The instances account 1250000001 of `text` configures, looked up by product and id.
+fn instances_of(text: &str) -> impl Fn(Product, &str) -> Option<keypair_core::Instance> {
+    let c = parse(text).unwrap();
+    let accounts = validate_accounts(Path::new("k.toml"), &c.accounts).unwrap();
+    let account = AccountId::parse("1250000001").unwrap();
+    move |product, id: &str| {
+        let scope = Scope::new(account.clone(), product);
+        let id = InstanceId::parse(product, id).unwrap();
+        // A test driving a future the static directory answers at once.
+        futures::executor::block_on(accounts.instances.lookup(&scope, &id)).unwrap()
+    }
+}
+
 #[test]
 fn instances_load_per_account_and_errors_name_their_key() {
     let text = r#"
@@ -48,15 +61,7 @@ instances = [
   { id = "lhins-win00001", os = "windows" },
 ]
 "#;
-    let c = parse(text).unwrap();
-    let accounts = validate_accounts(Path::new("k.toml"), &c.accounts).unwrap();
-    let account = AccountId::parse("1250000001").unwrap();
-    let lookup = |product, id: &str| {
-        let scope = Scope::new(account.clone(), product);
-        let id = InstanceId::parse(product, id).unwrap();
-        // A test driving a future the static directory answers at once.
-        futures::executor::block_on(accounts.instances.lookup(&scope, &id)).unwrap()
-    };
+    let lookup = instances_of(text);
     let running = lookup(Product::Cvm, "ins-running1").unwrap();
     assert_eq!(
         (running.state, running.os),
@@ -110,16 +115,8 @@ instances = [
   { id = "lhins-unfinish", state = "RUNNING", busy = "latest_operation_unfinished" },
 ]
 "#;
-    let c = parse(text).unwrap();
-    let accounts = validate_accounts(Path::new("k.toml"), &c.accounts).unwrap();
-    let account = AccountId::parse("1250000001").unwrap();
-    let lookup = |product, id: &str| {
-        let scope = Scope::new(account.clone(), product);
-        let id = InstanceId::parse(product, id).unwrap();
-        futures::executor::block_on(accounts.instances.lookup(&scope, &id))
-            .unwrap()
-            .unwrap()
-    };
+    let found = instances_of(text);
+    let lookup = |product, id: &str| found(product, id).unwrap();
     let busy = lookup(Product::Cvm, "ins-busy0001");
     assert_eq!(
         (busy.busy, busy.stop_charging),

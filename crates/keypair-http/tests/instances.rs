@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{code, wire_with_instances, CVM, LH};
+use common::{assert_rows_pass, code, wire_with_instances, CVM, LH};
 use keypair_core::{
     binding_decision, AccountId, Admission, BindingOp, Busy, Instance, InstanceId, InstanceState,
     OsFamily, Product, RunningInstance, Scope, StaticInstances,
@@ -135,12 +135,7 @@ fn decisions_table() {
                 .then(|| format!("{product} {op:?} {inst:?} {running:?}: want {want}, got {got}"))
         })
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} rows failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_rows_pass(&failures);
     // One row or more for every answer the decision can give, per product.
     for product in Product::ALL {
         let in_table: BTreeSet<String> = rows

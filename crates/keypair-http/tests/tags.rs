@@ -48,6 +48,7 @@ fn many(n: usize) -> Vec<(String, String)> {
 
 /// The rules of the Tag service's "Use Limits" page (doc 651/13354), accepted and
 /// refused, one row each.
+#[rustfmt::skip]
 fn rows() -> Vec<Row> {
     let bad_key = |what, key: &str, says| saying(one(what, key, "v", CVM_KEY, LH_BAD), says);
     let bad_value =
@@ -56,56 +57,22 @@ fn rows() -> Vec<Row> {
     vec![
         one("ASCII letters and digits", "env2", "Prod7", OK, OK),
         one("Chinese characters", "部门", "电商", OK, OK),
-        one(
-            "every ASCII punctuation",
-            "a+b-c=d.e_f:g/h@i(j)k[l]m,n;o>p<q",
-            "+-=._:/@()[],;><",
-            OK,
-            OK,
-        ),
-        one(
-            "full-width punctuation",
-            "成本（中心）",
-            "＋－＝／＠：",
-            OK,
-            OK,
-        ),
+        one("every ASCII punctuation", "a+b-c=d.e_f:g/h@i(j)k[l]m,n;o>p<q", "+-=._:/@()[],;><", OK, OK),
+        one("full-width punctuation", "成本（中心）", "＋－＝／＠：", OK, OK),
         one("full-width brackets 【】", "【环境】", "【】", OK, OK),
         one("spaces inside", "cost center", "team a", OK, OK),
         one("digits only", "2024", "7", OK, OK),
-        one(
-            "a reserved word inside, not as the prefix",
-            "my-qcloud",
-            "x",
-            OK,
-            OK,
-        ),
+        one("a reserved word inside, not as the prefix", "my-qcloud", "x", OK, OK),
         one("qcs without its colon", "qcs-team", "x", OK, OK),
         one("127-character key", &"k".repeat(127), "v", OK, OK),
         one("255-character value", "k", &"v".repeat(255), OK, OK),
-        one(
-            "127 four-byte Chinese characters",
-            &"𠀀".repeat(127),
-            "v",
-            OK,
-            OK,
-        ),
-        Row {
-            what: "50 tags",
-            tags: many(50),
-            cvm: OK,
-            lh: LH_TOO_MANY,
-            says: "",
-        },
+        one("127 four-byte Chinese characters", &"𠀀".repeat(127), "v", OK, OK),
+        Row { what: "50 tags", tags: many(50), cvm: OK, lh: LH_TOO_MANY, says: "" },
         bad_key("128-character key", &"k".repeat(128), "128 characters"),
         bad_value("256-character value", &"v".repeat(256), "256 characters"),
         bad_key("empty key", "", "empty"),
         bad_value("empty value", "", "empty"),
-        bad_key(
-            "Cyrillic look-alike qсloud:",
-            "q\u{441}loud:owner",
-            "U+0441",
-        ),
+        bad_key("Cyrillic look-alike qсloud:", "q\u{441}loud:owner", "U+0441"),
         bad_key("zero-width space", "a\u{200b}b", "U+200B"),
         bad_key("leading space", " env", "starts with a space"),
         bad_value("trailing space", "prod ", "ends with a space"),
@@ -128,13 +95,7 @@ fn rows() -> Vec<Row> {
         reserved("reserved 项目 prefix", "项目组"),
         reserved("reserved qcloud prefix (older pages)", "qcloud:owner"),
         reserved("reserved tencent prefix, any case (older pages)", "Tencent"),
-        Row {
-            what: "51 tags",
-            tags: many(51),
-            cvm: CVM_QUOTA,
-            lh: LH_TOO_MANY,
-            says: "51 tags",
-        },
+        Row { what: "51 tags", tags: many(51), cvm: CVM_QUOTA, lh: LH_TOO_MANY, says: "51 tags" },
     ]
 }
 

@@ -271,6 +271,16 @@ impl Wire {
     }
 }
 
+/// Fails with every failed row of a table, counted, one per line.
+pub fn assert_rows_pass(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} rows failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 pub fn code(v: &Value) -> &str {
     v["Error"]["Code"].as_str().unwrap_or("OK")
 }

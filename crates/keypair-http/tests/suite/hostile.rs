@@ -950,12 +950,7 @@ pub async fn every_hostile_request_gets_its_documented_code_and_changes_nothing(
             failures.push(format!("{what}: want {want}, got {got}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} rows failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_rows_pass(&failures);
     assert_eq!(snapshot(&w).await, before, "no stored data changed");
     assert_eq!(
         code(&w.call(CVM, "DescribeKeyPairs", json!({})).await),
