@@ -13,24 +13,27 @@ use std::sync::Arc;
 pub enum KeyBackend {
     /// The pure-Rust `rsa` crate.
     Rsa,
-    /// AWS-LC through `aws-lc-rs` (the default when built with the `aws-lc` feature).
+    /// AWS-LC through `aws-lc-rs` (the `aws-lc` feature).
     AwsLc,
+    /// OpenSSL built from source (`keypair-openssl`, the `openssl` feature).
+    OpenSsl,
 }
 
 impl KeyBackend {
     /// Every backend's name, as a configuration or a command line spells it.
-    pub const NAMES: [&'static str; 2] = ["rsa", "aws-lc"];
+    pub const NAMES: [&'static str; 3] = ["rsa", "aws-lc", "openssl"];
 
     /// The name.
     pub fn name(self) -> &'static str {
         match self {
             KeyBackend::Rsa => "rsa",
             KeyBackend::AwsLc => "aws-lc",
+            KeyBackend::OpenSsl => "openssl",
         }
     }
 
-    /// The generator this backend stands for. `aws-lc` needs this crate's `aws-lc`
-    /// feature; without it, the error says so.
+    /// The generator this backend stands for. `aws-lc` and `openssl` need this crate's
+    /// feature of the same name; without it, the error says so.
     pub fn generator(self) -> Result<Arc<dyn KeyGenerator>, BackendUnavailable> {
         match self {
             KeyBackend::Rsa => Ok(Arc::new(RsaKeyGenerator::default())),
@@ -38,12 +41,19 @@ impl KeyBackend {
             KeyBackend::AwsLc => Ok(Arc::new(keypair_awslc::AwsLcKeyGenerator::default())),
             #[cfg(not(feature = "aws-lc"))]
             KeyBackend::AwsLc => Err(BackendUnavailable(self)),
+            #[cfg(feature = "openssl")]
+            KeyBackend::OpenSsl => Ok(Arc::new(keypair_openssl::OpenSslKeyGenerator::default())),
+            #[cfg(not(feature = "openssl"))]
+            KeyBackend::OpenSsl => Err(BackendUnavailable(self)),
         }
     }
 
-    /// The backend used when none is configured: AWS-LC where it was built in.
+    /// The backend used when none is configured: the fastest one built in (OpenSSL,
+    /// then AWS-LC, then the pure-Rust `rsa`; docs/benchmarks.md, "Key generation").
     pub fn default_for_build() -> Self {
-        if cfg!(feature = "aws-lc") {
+        if cfg!(feature = "openssl") {
+            KeyBackend::OpenSsl
+        } else if cfg!(feature = "aws-lc") {
             KeyBackend::AwsLc
         } else {
             KeyBackend::Rsa
@@ -63,12 +73,16 @@ impl FromStr for KeyBackend {
         match s {
             "rsa" => Ok(KeyBackend::Rsa),
             "aws-lc" => Ok(KeyBackend::AwsLc),
-            _ => Err(format!("unknown key backend {s:?}; use rsa or aws-lc")),
+            "openssl" => Ok(KeyBackend::OpenSsl),
+            _ => Err(format!(
+                "unknown key backend {s:?}; use one of {}",
+                KeyBackend::NAMES.join(", ")
+            )),
         }
     }
 }
 
 /// A backend this build does not have.
 #[derive(Debug, thiserror::Error)]
-#[error("key backend {0}: this build has no `aws-lc` feature; use backend = \"rsa\"")]
+#[error("key backend {0}: this build has no `{0}` feature; use backend = \"rsa\", or build keypaird with `--features {0}`")]
 pub struct BackendUnavailable(pub KeyBackend);

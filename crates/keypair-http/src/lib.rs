@@ -9,23 +9,29 @@
 //!   ([`router`]): the API at `/`, `GET /healthz`, `GET /metrics`, the admin API;
 //! - **admission** defaults: this process's nonce cache and rate buckets
 //!   (`keypair-memory`), or a fleet's shared ones ([`AppState::with_admission`]);
-//! - **metrics** ([`metrics`]) and one log line per request with its RequestId;
+//! - **metrics** (`keypair-metrics`, re-exported as [`metrics`]) and one log line per
+//!   request with its RequestId;
 //! - **serving** ([`mod@serve`]): the accept loop, connection caps, header timeouts and a
 //!   graceful stop;
-//! - **the admin API** for test environments ([`admin`]).
+//! - **the admin API** for test environments ([`admin`]);
+//! - **a hook** around each authenticated call ([`hook`]), where a test harness's faults
+//!   and journal plug in.
 
 pub mod admin;
+pub mod hook;
 mod log;
-pub mod metrics;
-mod request_id;
+pub mod request_id;
 mod router;
 pub mod serve;
 mod state;
 mod token;
 pub mod transport;
 
+pub use axum::Router;
+pub use hook::{Call, CallHook, Effect};
+pub use keypair_metrics::{self as metrics, Metrics};
 pub use keypair_wire::{ApiError, Credential, Credentials, Language, RateLimits};
-pub use metrics::Metrics;
+pub use request_id::{RandomRequestIds, RequestIds};
 pub use router::router;
 pub use serve::{bind, serve, ServerLimits};
 pub use state::{AppState, HttpConfig};

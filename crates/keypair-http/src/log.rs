@@ -14,6 +14,10 @@ pub(crate) struct Exchange {
     pub(crate) facts: Facts,
     /// A transport refusal (its metric reason); the connection is closed after it.
     pub(crate) refusal: Option<&'static str>,
+    /// The authenticated call, when a hook runs around it.
+    pub(crate) call: Option<crate::hook::Call>,
+    /// Whether a hook asked for the connection to be dropped instead of answered.
+    pub(crate) dropped: bool,
 }
 
 /// Counts the request in the metrics and writes its log line.

@@ -1,9 +1,10 @@
 //! The routes and the path of one API request through this shell: transport bounds
 //! ([`crate::transport`]), a request slot, then the protocol ([`keypair_wire`]): receive,
-//! execute, answer; then one log line and the metrics ([`crate::log`]).
+//! execute (with a [`crate::hook`] around the call, when one is set), answer; then one
+//! log line and the metrics ([`crate::log`]).
 
+use crate::hook::{Call, Effect, MAX_DELAY};
 use crate::log::{self, Exchange};
-use crate::request_id::request_id;
 use crate::state::AppState;
 use crate::transport;
 use axum::body::Body;
@@ -47,12 +48,14 @@ async fn healthz() -> Response {
     wire_response(axum::http::Response::new(body))
 }
 
-async fn other_path(uri: Uri) -> Response {
-    answer(
-        Err(keypair_wire::wrong_path(uri.path())),
+async fn other_path(State(st): State<Arc<AppState>>, uri: Uri) -> Response {
+    let request_id = st.request_ids.next_id();
+    let result = Err(keypair_wire::wrong_path(uri.path()));
+    wire_response(keypair_wire::response(
+        result,
         Language::Chinese,
-        &request_id(),
-    )
+        &request_id,
+    ))
 }
 
 async fn api(
@@ -63,10 +66,12 @@ async fn api(
     body: Body,
 ) -> Response {
     let mut exchange = Exchange {
-        request_id: request_id(),
+        request_id: st.request_ids.next_id(),
         started: Instant::now(),
         facts: Facts::new(&headers),
         refusal: None,
+        call: None,
+        dropped: false,
     };
     // Whatever is logged while the request runs (an internal error, an undecided
     // admission port) carries its RequestId through this span.
@@ -75,7 +80,19 @@ async fn api(
         .instrument(span)
         .await;
     log::request(&st, &exchange, &result);
-    let mut response = answer(result, exchange.facts.language, &exchange.request_id);
+    let code = result.as_ref().err().map_or("OK", |e| e.code);
+    let language = exchange.facts.language;
+    let sent = keypair_wire::response(result, language, &exchange.request_id);
+    if let (Some(hook), Some(call)) = (&st.hook, &exchange.call) {
+        let body = (!exchange.dropped).then(|| sent.body().as_str());
+        hook.answered(call, code, body);
+    }
+    let mut response = wire_response(sent);
+    if exchange.dropped {
+        response
+            .extensions_mut()
+            .insert(crate::serve::DropConnection);
+    }
     if exchange.refusal.is_some() {
         // The rest of the body was not read: the connection cannot carry another request.
         response
@@ -124,14 +141,56 @@ async fn admit(
         headers,
         body: &body.bytes,
     };
-    let now = st.service.clock().now();
+    let now = st.wire_clock.now();
     let request = st.wire.receive(&incoming, now, &mut exchange.facts).await?;
-    keypair_wire::execute(&st.service, &request.scope, request.request).await
+    let Some(hook) = &st.hook else {
+        return keypair_wire::execute(&st.service, &request.scope, request.request).await;
+    };
+    let call = Call {
+        product: request.scope.product,
+        action: request.action,
+        account: request.scope.account.clone(),
+        secret_id: request.secret_id,
+        params: request.params,
+        request_id: exchange.request_id.clone(),
+        language: exchange.facts.language,
+    };
+    let before = hook.before(&call);
+    exchange.call = Some(call);
+    let result = match apply(st, before, "before", exchange).await {
+        Some(instead) => return instead,
+        None => keypair_wire::execute(&st.service, &request.scope, request.request).await,
+    };
+    let after = exchange.call.as_ref().and_then(|call| hook.after(call));
+    apply(st, after, "after", exchange).await.unwrap_or(result)
 }
 
-/// The protocol's answer as an axum response.
-fn answer(result: Result<Answer, ApiError>, language: Language, request_id: &str) -> Response {
-    wire_response(keypair_wire::response(result, language, request_id))
+/// Carries out a hook's effect, counting it: waits out a delay (within [`MAX_DELAY`])
+/// and goes on (`None`), or gives the answer that replaces the call's, or marks the
+/// connection to be dropped (with an answer nobody will read).
+async fn apply(
+    st: &AppState,
+    effect: Option<Effect>,
+    point: &'static str,
+    exchange: &mut Exchange,
+) -> Option<Result<Answer, ApiError>> {
+    match effect? {
+        Effect::Delay(d) => {
+            st.metrics.injected("delay", point);
+            tokio::time::sleep(d.min(MAX_DELAY)).await;
+            None
+        }
+        Effect::Answer(e) => {
+            st.metrics.injected("error", point);
+            Some(Err(e))
+        }
+        Effect::Drop => {
+            st.metrics.injected("drop", point);
+            exchange.dropped = true;
+            let unread = "the connection was dropped by an injected fault";
+            Some(Err(ApiError::invalid(unread)))
+        }
+    }
 }
 
 /// A response in the wire's form (HTTP 200, `application/json`) as axum's.

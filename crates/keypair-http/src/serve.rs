@@ -13,13 +13,14 @@
 //! - A cap on requests in flight (in [`crate::AppState`]): past it, requests are answered
 //!   at once with `RequestLimitExceeded` instead of queueing without bound.
 //! - Graceful shutdown: stop accepting, let requests in flight finish (up to a deadline).
+//! - A response marked [`DropConnection`] (a hook's injected fault) is not written: the
+//!   connection is closed without an answer, as a network failure would leave it.
 
 use crate::metrics::Metrics;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -55,6 +56,41 @@ impl Default for ServerLimits {
             shutdown_grace: Duration::from_secs(30),
         }
     }
+}
+
+/// Marks a response that must not be sent: the connection is closed instead.
+#[derive(Clone, Copy, Debug)]
+pub struct DropConnection;
+
+/// Why a connection was closed without an answer (the service's error, which makes hyper
+/// close the connection without writing a response).
+#[derive(Debug, thiserror::Error)]
+#[error("the connection was dropped by an injected fault")]
+struct Dropped;
+
+/// The router as one connection's hyper service: a response marked [`DropConnection`]
+/// becomes an error, so hyper closes the connection and writes nothing.
+fn connection_service(
+    app: Router,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = Dropped,
+    Future = impl Future<Output = Result<axum::response::Response, Dropped>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        async move {
+            let response = match tower::ServiceExt::oneshot(app, req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            if response.extensions().get::<DropConnection>().is_some() {
+                return Err(Dropped);
+            }
+            Ok(response)
+        }
+    })
 }
 
 /// Binds `addr` with a listen backlog of `backlog` connections (the kernel caps it at
@@ -138,7 +174,7 @@ pub async fn serve(
         };
         let (stream, address_guard) = stream;
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = connection_service(app.clone());
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)

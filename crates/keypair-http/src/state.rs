@@ -1,10 +1,12 @@
 //! What every request of one server shares: the service, the wire with its credentials
 //! and admission ports, the settings, the metrics, the request slots and the body budget.
 
+use crate::hook::CallHook;
 use crate::metrics::Metrics;
+use crate::request_id::{RandomRequestIds, RequestIds};
 use crate::token::AdminToken;
 use crate::transport::{BodyBudget, BodyLimits};
-use keypair_core::{KeyPairService, NonceLedger, RateCounter};
+use keypair_core::{Clock, KeyPairService, NonceLedger, RateCounter};
 use keypair_wire::{Credentials, RateLimits, Wire};
 use std::sync::Arc;
 
@@ -44,23 +46,51 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) in_flight: tokio::sync::Semaphore,
     pub(crate) bodies: BodyBudget,
+    /// The time signatures and rate windows are checked against.
+    pub(crate) wire_clock: Arc<dyn Clock>,
+    pub(crate) request_ids: Arc<dyn RequestIds>,
+    pub(crate) hook: Option<Arc<dyn CallHook>>,
 }
 
 impl AppState {
     /// The state for a service and its credentials, with nonces and rates kept in this
-    /// process (`keypair-memory`'s adapters). Signature windows and rate limits read the
-    /// service's clock, so pinning that one clock pins them all.
+    /// process (`keypair-memory`'s adapters) and random RequestIds. Signature windows and
+    /// rate limits read the service's clock, so pinning that one clock pins them all,
+    /// unless [`AppState::with_wire_clock`] gives them their own.
     pub fn new(service: KeyPairService, credentials: Credentials, config: HttpConfig) -> Self {
         let (nonces, rates) = keypair_memory::in_process_admission();
         let wire = Wire::new(credentials, config.rate_limits, nonces, rates);
         AppState {
+            wire_clock: service.clock().clone(),
             service,
             wire,
             in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
             bodies: BodyBudget::new(config.body.budget_bytes),
             config,
             metrics: Arc::new(Metrics::new()),
+            request_ids: Arc::new(RandomRequestIds),
+            hook: None,
         }
+    }
+
+    /// Checks signatures and rate windows against `clock` instead of the service's (a
+    /// test suite that sets the service's clock keeps real time for signatures).
+    pub fn with_wire_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.wire_clock = clock;
+        self
+    }
+
+    /// Takes RequestIds from `ids`.
+    pub fn with_request_ids(mut self, ids: Arc<dyn RequestIds>) -> Self {
+        self.request_ids = ids;
+        self
+    }
+
+    /// Runs `hook` around every authenticated call ([`crate::hook`]).
+    pub fn with_hook(mut self, hook: Arc<dyn CallHook>) -> Self {
+        self.wire = self.wire.keeping_params(hook.wants_params());
+        self.hook = Some(hook);
+        self
     }
 
     /// Keeps legacy nonces and counts request rates in `nonces` and `rates` instead of

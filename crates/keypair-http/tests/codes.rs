@@ -1,10 +1,12 @@
 //! Every code the wire can answer is defined for its product: in the installed official
 //! Python SDK's `errorcodes.py` for that product, or on API 3.0's common list
-//! (`tests/data/common-error-codes.txt`). The codes are walked, not listed: every row of
+//! (`keypair-wire/data/common-error-codes.txt`). The codes are walked, not listed: every row of
 //! the domain table (one error of each kind, every instance state and busy condition),
 //! every common code the wire and this crate answer ([`keypair_wire::codes::COMMON`]),
 //! and each product's internal-error code; and no answer in either crate's source
-//! spells a code of its own instead of taking it from there.
+//! spells a code of its own instead of taking it from there. The product lists the wire
+//! embeds for fault rules ([`keypair_wire::codes::product_codes`]) are checked against
+//! the installed SDK too.
 //!
 //! The SDK check needs the SDK: it is ignored by default, and CI runs it after the
 //! end-to-end step installs the SDK, with `KEYPAIR_TENCENT_SDK` naming the installed
@@ -38,10 +40,7 @@ fn emitted() -> BTreeMap<(Product, &'static str), String> {
 }
 
 fn common_list() -> BTreeSet<&'static str> {
-    include_str!("data/common-error-codes.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .collect()
+    keypair_wire::codes::common().collect()
 }
 
 /// The codes of one product's `errorcodes.py` (`NAME = 'Code'` lines).
@@ -93,6 +92,15 @@ fn every_emitted_code_is_defined_for_its_product() {
         "codes defined neither by the SDK nor as common codes:\n{}",
         undefined.join("\n")
     );
+    for product in Product::ALL {
+        let stale: Vec<&str> = keypair_wire::codes::product_codes(product)
+            .filter(|c| !defined[&product].contains(*c))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "{product}: embedded codes the installed SDK no longer defines: {stale:?}"
+        );
+    }
     eprintln!("{} (product, code) pairs, every one defined", emitted.len());
 }
 

@@ -26,20 +26,24 @@
 //! over hyper's HTTP/1.1 client, signed as the official SDKs sign
 //! (`keypair_wire::client`). Dropping the server stops it.
 //!
+//! It is steerable as keypaird's test mode is (docs/testing.md): inject faults
+//! ([`TestServer::fail_next`], [`TestServer::add_fault`]), start with a seed
+//! ([`TestServer::start_seeded`]: ids, RequestIds and keys from it, the clock fixed and
+//! set with [`TestServer::clock`]), and record a journal ([`TestServer::journal`]).
+//!
 //! Key generation is real RSA on the service's own threads; in debug builds add the
 //! README's `[profile.dev.package.rsa]` lines so creates stay fast.
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
-use keypair_core::{KeyPairService, KeyPairStore, Product};
+use keypair_core::{KeyBits, KeyPairService, KeyPairStore, KeyPool, Product};
 use keypair_http::{router, AppState, Credentials, HttpConfig, RateLimits};
 use keypair_memory::MemoryStore;
+use keypair_steer::faults::{ErrorSpec, RuleError, RuleSpec};
+use keypair_steer::{Steer, SteeredClock, TestOptions, TestParts};
 use serde_json::Value;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 /// `X-TC-Version` of CVM.
@@ -53,6 +57,7 @@ pub const SECRET_ID: &str = "AKIDtest";
 pub struct TestServer {
     addr: SocketAddr,
     store: Arc<MemoryStore>,
+    steer: Arc<Steer>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -63,8 +68,37 @@ impl TestServer {
     /// # Errors
     /// The port could not be bound.
     pub async fn start() -> io::Result<TestServer> {
+        Self::start_with(&TestOptions::default()).await
+    }
+
+    /// [`TestServer::start`] in the deterministic mode: key ids, RequestIds and keys from
+    /// `seed`, and the clock fixed at 2026-01-01T00:00:00Z.
+    ///
+    /// # Errors
+    /// The port could not be bound.
+    pub async fn start_seeded(seed: u64) -> io::Result<TestServer> {
+        Self::start_with(&TestOptions {
+            seed: Some(seed),
+            ..TestOptions::default()
+        })
+        .await
+    }
+
+    /// A server with the test mode's options (a seed, a journal file, a key cache).
+    ///
+    /// # Errors
+    /// The port could not be bound, or the journal file could not be created.
+    pub async fn start_with(opts: &TestOptions) -> io::Result<TestServer> {
         let store = Arc::new(MemoryStore::new());
-        let service = KeyPairService::builder(store.clone()).build();
+        let workers = keypair_core::default_workers();
+        let test =
+            TestParts::build(true, opts, KeyBits::default(), workers).map_err(io::Error::other)?;
+        let mut service = KeyPairService::builder(store.clone()).clock(test.clock.clone());
+        if let Some(seeded) = &test.seeded {
+            service = service
+                .ids(seeded.ids.clone())
+                .key_pool(Arc::new(KeyPool::new(seeded.keys.clone(), 0, 1)));
+        }
         let config = HttpConfig {
             rate_limits: RateLimits {
                 cvm: Some(0),
@@ -72,9 +106,15 @@ impl TestServer {
             },
             ..HttpConfig::default()
         };
-        let state = AppState::new(service, Credentials::test_mode(), config);
+        let mut state = AppState::new(service.build(), Credentials::test_mode(), config)
+            .with_hook(test.steer.clone())
+            .with_wire_clock(test.signing_clock.clone());
+        if let Some(seeded) = &test.seeded {
+            state = state.with_request_ids(seeded.request_ids.clone());
+        }
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        test.steer.set_endpoint(addr.to_string());
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(Arc::new(state));
         let metrics = Arc::new(keypair_http::Metrics::new());
@@ -90,6 +130,7 @@ impl TestServer {
         Ok(TestServer {
             addr,
             store,
+            steer: test.steer,
             stop: Some(stop),
         })
     }
@@ -105,10 +146,52 @@ impl TestServer {
         (SECRET_ID, SECRET_ID)
     }
 
-    /// Removes every key pair of every account.
+    /// Removes every key pair of every account, and every fault rule.
     pub async fn reset(&self) -> u64 {
+        keypair_http::CallHook::reset(&*self.steer);
         // The memory store cannot fail.
         self.store.purge(None).await.unwrap_or_default()
+    }
+
+    /// The next `times` calls of `action` (of either product) answer `code`, which the
+    /// product must define. Returns the rule's id.
+    ///
+    /// # Errors
+    /// The code is not one the product defines, or the action is not an action.
+    pub fn fail_next(&self, action: &str, code: &str, times: u32) -> Result<u64, RuleError> {
+        self.add_fault(RuleSpec {
+            action: Some(action.to_owned()),
+            times: Some(times),
+            error: Some(ErrorSpec {
+                code: code.to_owned(),
+                message: None,
+            }),
+            ..RuleSpec::default()
+        })
+    }
+
+    /// Adds a fault rule of any kind (docs/testing.md, "Faults").
+    ///
+    /// # Errors
+    /// The rule is refused, saying why.
+    pub fn add_fault(&self, rule: RuleSpec) -> Result<u64, RuleError> {
+        self.steer.faults.add(rule)
+    }
+
+    /// The service's clock (`CreatedTime`): set it, advance it, or pin signatures to it.
+    pub fn clock(&self) -> &SteeredClock {
+        &self.steer.clock
+    }
+
+    /// Starts the deterministic sequences of `seed` over (a server started with
+    /// [`TestServer::start_seeded`] only); `false` otherwise.
+    pub fn reseed(&self, seed: u64) -> bool {
+        self.steer.reseed(seed)
+    }
+
+    /// The journal: start and stop it, download its lines.
+    pub fn journal(&self) -> &keypair_steer::Journal {
+        &self.steer.journal
     }
 
     /// One TC3-signed JSON POST as [`SECRET_ID`]; the `Response` object of the answer.
@@ -136,32 +219,7 @@ impl TestServer {
                 format!("no product has Version {version}"),
             )
         })?;
-        let request = keypair_wire::client::signed_post(
-            credential,
-            product,
-            action,
-            &self.endpoint(),
-            body.to_string(),
-            keypair_wire::client::now(),
-        )
-        .map(|body| Full::new(Bytes::from(body)));
-        let stream = TcpStream::connect(self.addr).await?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(io::Error::other)?;
-        tokio::spawn(connection);
-        let answer = sender
-            .send_request(request)
-            .await
-            .map_err(io::Error::other)?;
-        let bytes = answer
-            .into_body()
-            .collect()
-            .await
-            .map_err(io::Error::other)?
-            .to_bytes();
-        let answer: Value = serde_json::from_slice(&bytes).map_err(io::Error::other)?;
-        Ok(answer["Response"].clone())
+        keypair_steer::client::call(&self.endpoint(), credential, product, action, &body).await
     }
 }
 

@@ -1,8 +1,16 @@
-//! The codes the wire answers outside the domain table ([`crate::error::public_codes`]):
-//! API 3.0's common codes, for what goes wrong before or around an action (transport,
-//! signature, routing, decoding, admission). Every answer outside the table names its
-//! code from here, so [`COMMON`] is the whole set; a test in `keypair-http` checks that no
-//! answer spells a code of its own, and that each one here is on API 3.0's common list.
+//! Error codes: the ones the wire answers outside the domain table
+//! ([`crate::error::public_codes`]), and the ones each product defines.
+//!
+//! - The constants below are API 3.0's common codes, for what goes wrong before or
+//!   around an action (transport, signature, routing, decoding, admission). Every answer
+//!   outside the table names its code from here, so [`COMMON`] is the whole set; a test
+//!   in `keypair-http` checks that no answer spells a code of its own, and that each one
+//!   here is on API 3.0's common list.
+//! - [`is_defined`] says whether a product defines a code: its `errorcodes.py` in the
+//!   official Python SDK, or the common list (`data/*.txt`, copied from the SDK and the
+//!   products' error-code pages). A test suite's injected faults may only use those.
+
+use keypair_core::Product;
 
 /// The `Authorization` header (or a legacy signature's fields) is malformed, or names
 /// another service.
@@ -54,3 +62,56 @@ pub const COMMON: [&str; 15] = [
     UNKNOWN_PARAMETER,
     UNSUPPORTED_PROTOCOL,
 ];
+
+/// The codes of one data file: one per line, `#` comments and blank lines skipped.
+fn listed(data: &'static str) -> impl Iterator<Item = &'static str> {
+    data.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// API 3.0's common codes, which every product may answer (the "公共错误码" table of the
+/// products' API error-code pages).
+pub fn common() -> impl Iterator<Item = &'static str> {
+    listed(include_str!("../data/common-error-codes.txt"))
+}
+
+/// The codes `product`'s `errorcodes.py` defines.
+pub fn product_codes(product: Product) -> impl Iterator<Item = &'static str> {
+    listed(match product {
+        Product::Cvm => include_str!("../data/cvm-error-codes.txt"),
+        Product::Lighthouse => include_str!("../data/lighthouse-error-codes.txt"),
+    })
+}
+
+/// Whether `product` defines `code`, or it is a common code.
+pub fn is_defined(product: Product, code: &str) -> bool {
+    defined(product, code).is_some()
+}
+
+/// `code` as the list spells it, if `product` defines it or it is a common code: a code
+/// for an [`crate::ApiError`], which holds `&'static str` codes.
+pub fn defined(product: Product, code: &str) -> Option<&'static str> {
+    common().chain(product_codes(product)).find(|c| *c == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn products_define_their_own_codes_and_share_the_common_ones() {
+        assert!(is_defined(Product::Cvm, "InvalidKeyPairId.NotFound"));
+        assert!(!is_defined(
+            Product::Lighthouse,
+            "InvalidKeyPairId.NotFound"
+        ));
+        assert!(is_defined(
+            Product::Lighthouse,
+            "ResourceNotFound.KeyIdNotFound"
+        ));
+        assert!(is_defined(Product::Lighthouse, REQUEST_LIMIT_EXCEEDED));
+        assert!(!is_defined(Product::Cvm, "Made.Up"));
+        assert!(product_codes(Product::Cvm).count() > 400);
+    }
+}

@@ -43,6 +43,11 @@ pub struct Authenticated {
     pub action: Action,
     /// The action's parameters, decoded and type-checked.
     pub request: WireRequest,
+    /// The SecretId that signed the request.
+    pub secret_id: String,
+    /// The action's parameters as sent (the common ones, the signature among them, left
+    /// out), when the wire keeps them ([`Wire::keeping_params`]).
+    pub params: Option<crate::params::Params>,
 }
 
 /// The protocol with its settings and the ports it consults: the credentials, the rate
@@ -53,6 +58,7 @@ pub struct Wire {
     rate_limits: RateLimits,
     nonces: Arc<dyn NonceLedger>,
     rates: Arc<dyn RateCounter>,
+    keep_params: bool,
 }
 
 impl Wire {
@@ -68,7 +74,15 @@ impl Wire {
             rate_limits,
             nonces,
             rates,
+            keep_params: false,
         }
+    }
+
+    /// The same protocol handing each request's parameters back as sent
+    /// ([`Authenticated::params`]), for a host that journals them; a copy per request.
+    pub fn keeping_params(mut self, keep: bool) -> Self {
+        self.keep_params = keep;
+        self
     }
 
     /// The same protocol keeping nonces and rates in `nonces` and `rates` instead.
@@ -123,11 +137,14 @@ impl Wire {
         if let Some(nonce) = caller.nonce {
             consume_nonce(&*self.nonces, &caller.secret_id, nonce, now_secs, product).await?;
         }
+        let kept = self.keep_params.then(|| params.clone());
         let request = actions::decode(product, action, params)?;
         Ok(Authenticated {
             scope: Scope::new(caller.account, product),
             action,
             request,
+            secret_id: caller.secret_id,
+            params: kept,
         })
     }
 }

@@ -19,6 +19,12 @@ pub enum CommandError {
     /// The transfer itself.
     #[error(transparent)]
     Transfer(#[from] TransferError),
+    /// A journal that could not be read or replayed.
+    #[error(transparent)]
+    Replay(#[from] keypair_steer::replay::ReplayError),
+    /// The replay's answers differ from the journal's (the report says how).
+    #[error("the answers differ from the journal's in {0} places (the report above lists them)")]
+    Differs(usize),
     /// The transfer of the file at `path`.
     #[error("{}: {source}", path.display())]
     InFile {
@@ -179,6 +185,16 @@ fn in_file(path: &Path, source: TransferError) -> CommandError {
     CommandError::InFile {
         path: path.to_owned(),
         source,
+    }
+}
+
+/// `keypaird replay FILE --endpoint URL`: prints the report; fails when an answer differs.
+pub async fn replay(file: &Path, endpoint: &str) -> Result<(), CommandError> {
+    let report = keypair_steer::replay::replay_file(file, endpoint).await?;
+    print!("{report}");
+    match report.differences.len() {
+        0 => Ok(()),
+        n => Err(CommandError::Differs(n)),
     }
 }
 

@@ -18,6 +18,9 @@ pub enum StartError {
     /// The configured key backend is not in this build.
     #[error(transparent)]
     KeyBackend(#[from] BackendUnavailable),
+    /// The test mode's parts (the journal file, the key cache).
+    #[error(transparent)]
+    TestMode(#[from] keypair_steer::testmode::TestModeError),
     /// Options that contradict each other, or a value no option takes.
     #[error("{0}")]
     Options(String),

@@ -63,6 +63,16 @@ enum Command {
         /// The export file.
         file: PathBuf,
     },
+    /// Replay a journal (`serve --journal`, or the admin API's download) into a server in
+    /// test-credentials mode, re-signing each call, and report every answer that
+    /// differs; exit status 0 only when none does.
+    Replay {
+        /// The journal file (JSON lines).
+        file: PathBuf,
+        /// The server, `http://HOST:PORT` or `HOST:PORT`.
+        #[arg(long)]
+        endpoint: String,
+    },
     /// Copy every key pair from one store to another in batches, then verify counts and
     /// digests; interrupted, run it again to resume.
     #[command(after_help = STORE_URLS)]
@@ -116,6 +126,22 @@ struct ServeArgs {
     /// a token.
     #[arg(long, env = "KEYPAIRD_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Like --test-credentials, and any SecretKey is accepted: the signature is not
+    /// checked (for suites that carry fake credentials of their own). Loopback only.
+    #[arg(long, env = "KEYPAIRD_ANY_SECRET_KEY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    any_secret_key: bool,
+    /// Test mode: key ids, RequestIds and RSA keys derive from this seed, and the clock
+    /// starts fixed at 2026-01-01T00:00:00Z; the same requests give the same answers.
+    #[arg(long, env = "KEYPAIRD_SEED")]
+    seed: Option<u64>,
+    /// Test mode: record every call and its answer as JSON lines into this file (never a
+    /// SecretKey, a signature or a private key).
+    #[arg(long, env = "KEYPAIRD_JOURNAL")]
+    journal: Option<PathBuf>,
+    /// Test mode, with --seed: keep derived keys in this directory, so a rerun generates
+    /// none.
+    #[arg(long, env = "KEYPAIRD_KEY_CACHE")]
+    key_cache: Option<PathBuf>,
     /// Check the configuration (file, flags, variables) and exit: nothing is bound,
     /// opened or written. Exit status 0 when `serve` would start with it.
     #[arg(long)]
@@ -168,6 +194,12 @@ fn main() -> ExitCode {
         secret_key: args.secret_key,
         test_credentials: args.test_credentials,
         admin_token: args.admin_token,
+        any_secret_key: args.any_secret_key,
+        test: keypaird::serve::TestOptions {
+            seed: args.seed,
+            journal: args.journal,
+            key_cache: args.key_cache,
+        },
     };
     if args.check {
         // The binary's entry into its runtime (not a bridge inside async code).
@@ -222,6 +254,7 @@ fn transfer(command: Command) -> ExitCode {
             Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
             Command::Import { store, file } => commands::import(&store, &file).await,
             Command::Migrate { from, to, merge } => commands::migrate(&from, &to, merge).await,
+            Command::Replay { file, endpoint } => commands::replay(&file, &endpoint).await,
             Command::Serve(_) => Ok(()),
         }
     });

@@ -7,12 +7,17 @@ use keypair_config::{
     self as config, AccountConfig, Accounts, Config, CredentialConfig, CredentialsSource,
     KeyBackend, Limits,
 };
-use keypair_core::{default_workers, KeyPairService, KeyPairStore, KeyPool, StaticProjects};
+use keypair_core::{
+    default_workers, KeyPairService, KeyPairStore, KeyPool, NonceLedger, RateCounter,
+    StaticProjects,
+};
 use keypair_http::admin::AdminToken;
 use keypair_http::{
-    router, AppState, BodyLimits, Credentials, HttpConfig, Metrics, RateLimits, ServerLimits,
-    DEFAULT_BODY_LIMIT,
+    router, AppState, BodyLimits, Credentials, HttpConfig, Metrics, RateLimits, Router,
+    ServerLimits, DEFAULT_BODY_LIMIT,
 };
+pub use keypair_steer::TestOptions;
+use keypair_steer::TestParts;
 use keypair_stores::{OpenedStore, StoreUrl};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,10 +53,18 @@ pub struct ServeOptions {
     pub test_credentials: bool,
     /// `--admin-token` / `KEYPAIRD_ADMIN_TOKEN`: turns the admin API on.
     pub admin_token: Option<String>,
+    /// `--any-secret-key`: test-credentials mode without the signature check.
+    pub any_secret_key: bool,
+    /// `--seed`, `--journal` and `--key-cache`: the test mode's (docs/testing.md).
+    pub test: TestOptions,
 }
 
 /// The key pool in ephemeral mode: small, so a start costs little CPU.
 pub const EPHEMERAL_POOL_SIZE: usize = 4;
+
+/// The key pool in test-credentials mode, filled on every core from start-up so a
+/// suite's first creates find keys ready.
+pub const TEST_POOL_SIZE: usize = 32;
 
 /// Default number of pre-generated keys.
 pub const DEFAULT_POOL_SIZE: usize = 64;
@@ -74,6 +87,9 @@ pub async fn check(opts: ServeOptions) -> Result<String, StartError> {
         .map_or("the configuration".into(), |p| p.display().to_string());
     let who = match &plan.credentials {
         CredentialPlan::Test => "test credentials (any well-formed SecretId)".to_owned(),
+        CredentialPlan::AnyKey => {
+            "test credentials, any SecretKey (the signature is not checked)".to_owned()
+        }
         CredentialPlan::CredentialsFile(_, CredentialsSource::Created { path, .. }) => {
             format!("no account yet: the first start writes {}", path.display())
         }
@@ -103,38 +119,43 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
         store,
         shared_admission,
     } = plan.open_store().await?;
-    let pool = Arc::new(KeyPool::new(
-        plan.backend.generator()?,
-        plan.pool_size,
+    let test = TestParts::build(
+        plan.test_mode(),
+        &plan.test,
+        Default::default(),
         plan.workers,
-    ));
+    )?;
+    let pool = Arc::new(match &test.seeded {
+        // Seeded keys are issued in their order: one worker, no reserve to reorder them.
+        Some(seeded) => KeyPool::new(seeded.keys.clone(), 0, 1),
+        None => KeyPool::new(plan.backend.generator()?, plan.pool_size, plan.workers),
+    });
     let probe = pool.clone();
     let metrics = Arc::new(Metrics::new().with_pool(move || probe.stats()));
-    let service = plan.service(store.clone(), &metrics, pool.clone(), &accounts);
-    let test_mode = accounts.credentials.is_test_mode();
-    let mut state = AppState::new(service, accounts.credentials, plan.http.clone())
-        .with_metrics(metrics.clone());
+    let service = plan.service(store.clone(), &metrics, pool.clone(), &accounts, &test);
     let fleet_wide = shared_admission.is_some();
-    if let Some((nonces, rates)) = shared_admission {
-        state = state.with_admission(nonces, rates);
-    }
-    let app = router(Arc::new(state));
+    let state = AppState::new(service, accounts.credentials, plan.http.clone())
+        .with_metrics(metrics.clone());
+    let app = plan.app(state, &test, shared_admission);
+    test.steer.set_endpoint(addr.to_string());
     tracing::info!(
         %addr,
         store = %plan.store_url,
         key_backend = %plan.backend,
         pool_size = pool.stats().capacity,
         max_unissued_private_keys = pool.max_unissued_keys(),
-        test_credentials = test_mode,
+        test_credentials = plan.test_mode(),
+        seed = ?plan.test.seed,
         admin_api = plan.http.admin_token.is_some(),
         fleet_wide_nonces_and_rates = fleet_wide,
         "keypaird started{}",
-        if test_mode { " in test-credentials mode: any well-formed SecretId is accepted, loopback only" } else { "" }
+        if plan.test_mode() { " in test-credentials mode: any well-formed SecretId is accepted, loopback only" } else { "" }
     );
     plan.announce(&addr)?;
     keypair_http::serve(listener, app, plan.server_limits.clone(), metrics, shutdown)
         .await
         .map_err(StartError::Serve)?;
+    test.steer.journal.close();
     tracing::info!("keypaird stopped");
     Ok(())
 }
@@ -143,6 +164,8 @@ pub async fn serve(opts: ServeOptions) -> Result<(), StartError> {
 enum CredentialPlan {
     /// `--test-credentials`.
     Test,
+    /// `--any-secret-key`: test credentials without the signature check.
+    AnyKey,
     /// `--secret-id` and `--secret-key`: one account, derived from the SecretId as in
     /// test-credentials mode.
     Fixed(AccountConfig),
@@ -166,9 +189,44 @@ struct Plan {
     quota: Option<u32>,
     http: HttpConfig,
     server_limits: ServerLimits,
+    test: TestOptions,
 }
 
 impl Plan {
+    fn test_mode(&self) -> bool {
+        matches!(
+            self.credentials,
+            CredentialPlan::Test | CredentialPlan::AnyKey
+        )
+    }
+
+    /// The router over `state`: in test mode with the steer hook, its clocks and, with a
+    /// seed, its RequestIds; a fleet's shared admission; the steer's admin calls beside
+    /// the admin API (they answer `403` outside test mode).
+    fn app(
+        &self,
+        mut state: AppState,
+        test: &TestParts,
+        shared: Option<(Arc<dyn NonceLedger>, Arc<dyn RateCounter>)>,
+    ) -> Router {
+        if self.test_mode() {
+            state = state
+                .with_hook(test.steer.clone())
+                .with_wire_clock(test.signing_clock.clone());
+        }
+        if let Some(seeded) = &test.seeded {
+            state = state.with_request_ids(seeded.request_ids.clone());
+        }
+        if let Some((nonces, rates)) = shared {
+            state = state.with_admission(nonces, rates);
+        }
+        let app = router(Arc::new(state));
+        match self.http.admin_token.clone() {
+            Some(token) => app.merge(keypair_steer::admin::routes(test.steer.clone(), token)),
+            None => app,
+        }
+    }
+
     /// Everything resolved and checked, the accounts included; nothing written yet.
     fn resolve(opts: &ServeOptions, file: Config) -> Result<(Plan, Accounts), StartError> {
         if opts.ephemeral && opts.store.is_some() {
@@ -176,31 +234,19 @@ impl Plan {
                 "--ephemeral keeps everything in memory; drop --store (or KEYPAIRD_STORE), or drop --ephemeral to use a store".into(),
             ));
         }
-        let store_text = match opts.ephemeral {
-            true => "memory".to_owned(),
-            false => opts
-                .store
-                .clone()
-                .or(file.store.clone())
-                .unwrap_or_else(|| DEFAULT_STORE.to_owned()),
-        };
-        let store_url: StoreUrl = store_text.parse()?;
+        let store_url = store_url(opts, &file)?;
         let credentials = credential_plan(opts, &file, &store_url)?;
         let accounts = accounts(&credentials)?;
         let mut http = http_config(&file.limits, file.metrics.enabled);
-        http.admin_token = match opts.admin_token.clone().or(file.admin.token.clone()) {
-            None => None,
-            Some(t) => Some(AdminToken::new(t).ok_or_else(|| {
-                StartError::Options(
-                    "the admin token is empty; give a non-empty token or none".into(),
-                )
-            })?),
+        http.admin_token = admin_token(opts, &file)?;
+        let test_mode = matches!(credentials, CredentialPlan::Test | CredentialPlan::AnyKey);
+        check_test_powers(opts, test_mode)?;
+        let default_pool = match (test_mode, opts.ephemeral) {
+            (true, _) => TEST_POOL_SIZE,
+            (false, true) => EPHEMERAL_POOL_SIZE,
+            (false, false) => DEFAULT_POOL_SIZE,
         };
-        let default_pool = if opts.ephemeral {
-            EPHEMERAL_POOL_SIZE
-        } else {
-            DEFAULT_POOL_SIZE
-        };
+        let all_cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let plan = Plan {
             listen: opts
                 .listen
@@ -218,10 +264,14 @@ impl Plan {
                 .pool_size
                 .or(file.keygen.pool_size)
                 .unwrap_or(default_pool),
-            workers: file.keygen.workers.unwrap_or_else(default_workers),
+            workers: file.keygen.workers.unwrap_or_else(|| match test_mode {
+                true => all_cores,
+                false => default_workers(),
+            }),
             quota: file.limits.key_pairs_per_account,
             http,
             server_limits: server_limits(&file.limits),
+            test: opts.test.clone(),
         };
         Ok((plan, accounts))
     }
@@ -229,7 +279,7 @@ impl Plan {
     /// Binds the address; test-credentials mode refuses anything but loopback.
     async fn bind(&self) -> Result<tokio::net::TcpListener, StartError> {
         let addr = resolve(&self.listen).await?;
-        if matches!(self.credentials, CredentialPlan::Test) && !addr.ip().is_loopback() {
+        if self.test_mode() && !addr.ip().is_loopback() {
             return Err(StartError::Options(format!(
                 "--test-credentials accepts any SecretId, so it listens on loopback only; {} is not a loopback address (use 127.0.0.1 or [::1])",
                 self.listen
@@ -273,6 +323,7 @@ impl Plan {
         metrics: &Arc<Metrics>,
         pool: Arc<KeyPool>,
         accounts: &Accounts,
+        test: &TestParts,
     ) -> keypair_core::KeyPairService {
         let projects = accounts
             .projects
@@ -287,7 +338,11 @@ impl Plan {
         )))
         .key_pool(pool)
         .projects(Arc::new(projects))
-        .instances(accounts.instances.clone());
+        .instances(accounts.instances.clone())
+        .clock(test.clock.clone());
+        if let Some(seeded) = &test.seeded {
+            service = service.ids(seeded.ids.clone());
+        }
         if let Some(q) = self.quota {
             service = service.quota(q);
         }
@@ -319,7 +374,7 @@ impl Plan {
     fn credential_line(&self, addr: &std::net::SocketAddr) -> serde_json::Value {
         let endpoint = addr.to_string();
         match &self.credentials {
-            CredentialPlan::Test => serde_json::json!({
+            CredentialPlan::Test | CredentialPlan::AnyKey => serde_json::json!({
                 "endpoint": endpoint, "test_credentials": true,
                 "secret_id": "AKIDtest", "secret_key": "AKIDtest",
                 "account": keypair_wire::auth::test_account("AKIDtest").as_str(),
@@ -336,11 +391,52 @@ impl Plan {
     }
 }
 
+/// The store: memory when ephemeral, else the flag's, the file's or the default.
+fn store_url(opts: &ServeOptions, file: &Config) -> Result<StoreUrl, StartError> {
+    let text = match opts.ephemeral {
+        true => "memory".to_owned(),
+        false => opts
+            .store
+            .clone()
+            .or(file.store.clone())
+            .unwrap_or_else(|| DEFAULT_STORE.to_owned()),
+    };
+    Ok(text.parse()?)
+}
+
+/// The admin token of the flag or the file; an empty one is refused.
+fn admin_token(opts: &ServeOptions, file: &Config) -> Result<Option<AdminToken>, StartError> {
+    match opts.admin_token.clone().or(file.admin.token.clone()) {
+        None => Ok(None),
+        Some(t) => AdminToken::new(t).map(Some).ok_or_else(|| {
+            StartError::Options("the admin token is empty; give a non-empty token or none".into())
+        }),
+    }
+}
+
+/// The test mode's powers (`--seed`, `--journal`, `--key-cache`) outside test mode: refused,
+/// since seeded keys are predictable and a journal records every call.
+fn check_test_powers(opts: &ServeOptions, test_mode: bool) -> Result<(), StartError> {
+    let asked = [
+        (opts.test.seed.is_some(), "--seed"),
+        (opts.test.journal.is_some(), "--journal"),
+        (opts.test.key_cache.is_some(), "--key-cache"),
+    ];
+    match asked.iter().find(|(given, _)| *given) {
+        Some((_, flag)) if !test_mode => Err(StartError::Options(format!(
+            "{flag} is a test-mode power (seeded keys are predictable, a journal records every call): add --test-credentials"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The accounts a credential plan stands for, checked (nothing is written here: a
 /// generated credentials file is written once the store has opened).
 fn accounts(plan: &CredentialPlan) -> Result<Accounts, StartError> {
     let mut accounts = match plan {
-        CredentialPlan::Test => config::validate_accounts(Path::new("-"), &[])?,
+        CredentialPlan::Test | CredentialPlan::AnyKey => {
+            config::validate_accounts(Path::new("-"), &[])?
+        }
         CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => {
             config::validate_accounts(Path::new("--secret-id"), std::slice::from_ref(a))?
         }
@@ -352,8 +448,10 @@ fn accounts(plan: &CredentialPlan) -> Result<Accounts, StartError> {
             config::validate_accounts(path, list)?
         }
     };
-    if matches!(plan, CredentialPlan::Test) {
-        accounts.credentials = Credentials::test_mode();
+    match plan {
+        CredentialPlan::Test => accounts.credentials = Credentials::test_mode(),
+        CredentialPlan::AnyKey => accounts.credentials = Credentials::any_secret_key(),
+        _ => {}
     }
     Ok(accounts)
 }
@@ -365,6 +463,9 @@ fn credential_plan(
     file: &Config,
     store_url: &StoreUrl,
 ) -> Result<CredentialPlan, StartError> {
+    if opts.any_secret_key {
+        return Ok(CredentialPlan::AnyKey);
+    }
     if opts.test_credentials {
         return Ok(CredentialPlan::Test);
     }

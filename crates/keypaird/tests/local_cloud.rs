@@ -6,40 +6,10 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use support::{call_as, code, http, http_with_body, CVM, LH};
+use support::{call_as, code, http, http_with_body, serve as start, stop, CVM, LH};
 
 const TOKEN: &str = "admin-token-for-tests";
-
-/// Starts `keypaird serve ARGS` in `dir`; returns the child, its address and, in
-/// ephemeral mode, the JSON credential line.
-fn start(dir: &Path, args: &[&str]) -> (Child, String, Option<Value>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keypaird"))
-        .arg("serve")
-        .args(args)
-        .current_dir(dir)
-        .env_remove("KEYPAIRD_STORE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start keypaird");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("read");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    let credential = args.contains(&"--ephemeral").then(|| {
-        let mut json = String::new();
-        out.read_line(&mut json).expect("read the credential line");
-        serde_json::from_str(&json).expect("one JSON line")
-    });
-    (child, addr, credential)
-}
 
 /// Runs `keypaird serve ARGS` in `dir`, a start that must fail; its stderr.
 fn failed_start(dir: &Path, args: &[&str]) -> String {
@@ -49,13 +19,6 @@ fn failed_start(dir: &Path, args: &[&str]) -> String {
 /// The files in `dir`.
 fn files(dir: &Path) -> usize {
     std::fs::read_dir(dir).expect("dir").count()
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
 }
 
 fn create(cred: (&str, &str), addr: &str, name: &str) -> Value {

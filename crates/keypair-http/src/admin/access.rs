@@ -3,7 +3,7 @@
 //! before any handler runs, and the JSON answer every admin route gives, with its
 //! RequestId in the body and the log line.
 
-use crate::request_id::request_id;
+use crate::request_id::{RandomRequestIds, RequestIds};
 use crate::token::AdminToken;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -47,7 +47,7 @@ pub fn presents(token: Option<&AdminToken>, headers: &HeaderMap) -> bool {
 
 /// One admin answer: the status, a JSON body with its RequestId, and the log line.
 pub fn answer(route: impl fmt::Display, status: StatusCode, mut body: Value) -> Response {
-    let request_id = request_id();
+    let request_id = RandomRequestIds.next_id();
     body["RequestId"] = json!(request_id);
     tracing::info!(%request_id, %route, status = status.as_u16(), "admin");
     let mut r = (status, body.to_string()).into_response();

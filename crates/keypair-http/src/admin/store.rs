@@ -36,6 +36,9 @@ pub(super) async fn reset(State(st): State<Arc<AppState>>, uri: Uri) -> Response
             )
         }
     };
+    if let Some(hook) = &st.hook {
+        hook.reset();
+    }
     match st.service.store().purge(account.as_ref()).await {
         Ok(n) => answer(ROUTE, StatusCode::OK, json!({"Removed": n})),
         Err(e) => failed(ROUTE, &e),

@@ -54,6 +54,8 @@ pub struct Credentials {
     by_id: HashMap<String, Credential>,
     /// Test-credentials mode: see [`Credentials::test_mode`].
     test_mode: bool,
+    /// See [`Credentials::any_secret_key`].
+    any_secret_key: bool,
 }
 
 /// Longest SecretId test-credentials mode accepts.
@@ -74,6 +76,7 @@ impl Credentials {
         Ok(Credentials {
             by_id,
             test_mode: false,
+            any_secret_key: false,
         })
     }
 
@@ -88,7 +91,26 @@ impl Credentials {
         Credentials {
             by_id: HashMap::new(),
             test_mode: true,
+            any_secret_key: false,
         }
+    }
+
+    /// Test-credentials mode that **skips the signature check**: any SecretKey is
+    /// accepted for a well-formed SecretId, for suites that already carry fake
+    /// credentials of their own. The request must still be signed in form (an
+    /// `Authorization` header or the legacy fields, a timestamp within the window), so a
+    /// request is still attributed to its SecretId's account; only the signature's value
+    /// goes unchecked. Opt-in (`keypaird serve --any-secret-key`), loopback only.
+    pub fn any_secret_key() -> Self {
+        Credentials {
+            any_secret_key: true,
+            ..Credentials::test_mode()
+        }
+    }
+
+    /// Whether signatures go unchecked ([`Credentials::any_secret_key`]).
+    pub fn skips_signatures(&self) -> bool {
+        self.any_secret_key
     }
 
     /// Whether this is test-credentials mode.

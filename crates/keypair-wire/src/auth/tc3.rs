@@ -120,7 +120,9 @@ pub fn verify_tc3(
         payload_hash: payload_hash(req),
         service,
     };
-    if !signed.matches(cred.secret_key(), &signature.to_ascii_lowercase()) {
+    if !creds.skips_signatures()
+        && !signed.matches(cred.secret_key(), &signature.to_ascii_lowercase())
+    {
         return Err(failure(
             "the signature does not match; check the SecretKey and what was signed",
         ));

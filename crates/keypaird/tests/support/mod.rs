@@ -157,3 +157,39 @@ pub fn http_with_body(
 pub fn code(v: &Value) -> &str {
     v["Error"]["Code"].as_str().unwrap_or("OK")
 }
+
+/// Starts `keypaird serve ARGS` in `dir`; returns the child, its address and, in
+/// ephemeral mode, the JSON credential line.
+pub fn serve(dir: &Path, args: &[&str]) -> (Child, String, Option<Value>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KEYPAIRD_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start keypaird");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let credential = args.contains(&"--ephemeral").then(|| {
+        let mut json = String::new();
+        out.read_line(&mut json).expect("read the credential line");
+        serde_json::from_str(&json).expect("one JSON line")
+    });
+    (child, addr, credential)
+}
+
+/// Stops a server started with [`serve`] (SIGTERM, then waits).
+pub fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}

@@ -1,4 +1,5 @@
-//! Metrics in the Prometheus text format, served at `GET /metrics`: requests by action,
+//! A key-pair server's metrics in the Prometheus text format (`keypair-http` serves them
+//! at `GET /metrics`): requests by action,
 //! product and outcome code; request latency histograms; transport refusals; key pool
 //! depth, hits and misses; store operation latencies (as the [`StoreObserver`] of a
 //! `keypair_core::MeteredStore`); the
@@ -35,6 +36,7 @@ const BUCKETS: [f64; 15] = [
 const REQUESTS: &str = "keypair_requests_total";
 const REQUEST_SECONDS: &str = "keypair_request_duration_seconds";
 const REFUSALS: &str = "keypair_transport_refusals_total";
+const FAULTS: &str = "keypair_injected_faults_total";
 const STORE_SECONDS: &str = "keypair_store_operation_duration_seconds";
 const BUILD_INFO: &str = "keypair_build_info";
 
@@ -156,6 +158,10 @@ impl Metrics {
                 "Requests and connections refused by a transport limit, by reason.",
             ),
             (
+                FAULTS,
+                "Faults a test suite injected, by effect (error, delay, drop) and point (before, after the call).",
+            ),
+            (
                 BUILD_INFO,
                 "The keypair version serving, as a label; always 1.",
             ),
@@ -239,6 +245,17 @@ impl Metrics {
     /// `in_flight`, `per_address`).
     pub fn refusal(&self, reason: &'static str) {
         let key = Key::from_parts(REFUSALS, vec![Label::from_static_parts("reason", reason)]);
+        self.recorder.register_counter(&key, &METADATA).increment(1);
+    }
+
+    /// Records an injected fault (`effect`: `error`, `delay` or `drop`; `point`: `before`
+    /// or `after` the call).
+    pub fn injected(&self, effect: &'static str, point: &'static str) {
+        let labels = vec![
+            Label::from_static_parts("effect", effect),
+            Label::from_static_parts("point", point),
+        ];
+        let key = Key::from_parts(FAULTS, labels);
         self.recorder.register_counter(&key, &METADATA).increment(1);
     }
 

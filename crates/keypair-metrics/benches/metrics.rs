@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use keypair_core::Action;
-use keypair_http::Metrics;
+use keypair_metrics::Metrics;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Mutex;
