@@ -5,13 +5,17 @@
 //   const kp = await startKeypaird();   // finds keypaird: opts.binary, $KEYPAIRD_BIN, the PATH, a clone's build
 //   const cvm = kp.cvmClient();          // the official SDK's client (tencentcloud-sdk-nodejs-cvm)
 //   ...
-//   await kp.reset();                    // empty it between tests
+//   await kp.reset();                    // empty it (and its fault rules) between tests
+//   await kp.failNext("CreateKeyPair", "RequestLimitExceeded", { times: 2 });  // inject faults
+//   await kp.seed(42);                   // ids, RequestIds and keys start over from 42
+//   const j = await kp.journal(); ...; const entries = await j.stop();  // record calls
 //   await kp.stop();
 "use strict";
 const { spawn } = require("child_process");
 const crypto = require("crypto");
 const fs = require("fs");
 const http = require("http");
+const os = require("os");
 const { createRequire } = require("module");
 const path = require("path");
 const readline = require("readline");
@@ -33,17 +37,26 @@ function readStartLines(child) {
   });
 }
 
-/** A request to the admin API: { status, body }. */
-function admin(endpoint, token, method, adminPath) {
+/** A request to the admin API, with an optional JSON body: { status, body } (`raw`: the text). */
+function admin(endpoint, token, method, adminPath, payload, raw) {
   return new Promise((resolve, reject) => {
-    const req = http.request(`http://${endpoint}/_keypaird/${adminPath}`, { method, headers: { Authorization: `Bearer ${token}` } }, (res) => {
-      let data = "";
-      res.on("data", (c) => (data += c));
-      res.on("end", () => resolve({ status: res.statusCode, body: JSON.parse(data) }));
+    const headers = { Authorization: `Bearer ${token}` };
+    const data = payload === undefined ? null : JSON.stringify(payload);
+    if (data !== null) headers["Content-Type"] = "application/json";
+    const req = http.request(`http://${endpoint}/_keypaird/${adminPath}`, { method, headers }, (res) => {
+      let text = "";
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode, body: raw && res.statusCode === 200 ? text : JSON.parse(text) }));
     });
     req.on("error", reject);
+    if (data !== null) req.write(data);
     req.end();
   });
+}
+
+/** Where seeded keys are kept between runs: $XDG_CACHE_HOME/keypaird/keys, else ~/.cache/keypaird/keys. */
+function defaultKeyCache() {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "keypaird", "keys");
 }
 
 /** An executable file named `name` in one of the PATH's directories, or null. */
@@ -124,10 +137,72 @@ function lighthouseClass() {
   return sdk("tencentcloud-sdk-nodejs").lighthouse.v20200324.Client;
 }
 
+/** The `serve` arguments: ephemeral, test credentials, the admin API, no rate limits, and by default seed 0 with the key cache. */
+function serveArgs(token, opts) {
+  const args = ["serve", "--ephemeral", "--test-credentials", "--listen", "127.0.0.1:0", "--admin-token", token];
+  // A suite sets its own pace: rate limits off unless asked for (inject them with failNext).
+  if (!opts.rateLimits) args.push("--no-rate-limits");
+  const seed = opts.seed === undefined ? 0 : opts.seed;
+  if (seed !== "random") {
+    args.push("--seed", String(seed));
+    const cache = opts.keyCache === undefined ? defaultKeyCache() : opts.keyCache;
+    if (cache !== "none") args.push("--key-cache", cache);
+  }
+  return args;
+}
+
+/** The fault, seed, clock and journal calls of the admin API (docs/testing.md). */
+function steering(call) {
+  const ok = async (method, adminPath, payload, raw) => {
+    const { status, body } = await call(method, adminPath, payload, raw);
+    if (status !== 200) throw new Error(`keypaird ${method} /_keypaird/${adminPath} failed: ${status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  const match = (action, o) => Object.assign({ Action: action, Times: o.times || 1 }, o.product ? { Product: o.product } : {}, o.after ? { When: "after" } : {});
+  return {
+    /** Adds a fault rule in the admin API's names; resolves to its id. */
+    async fault(rule) {
+      return (await ok("POST", "faults", rule)).Id;
+    },
+    failNext(action, code, o = {}) {
+      return this.fault(Object.assign(match(action, o), { Error: o.message ? { Code: code, Message: o.message } : { Code: code } }));
+    },
+    delayNext(action, seconds, o = {}) {
+      return this.fault(Object.assign(match(action, o), { LatencyMs: Math.round(seconds * 1000) }));
+    },
+    dropNext(action, o = {}) {
+      return this.fault(Object.assign(match(action, o), { Drop: true }));
+    },
+    async faults() {
+      return (await ok("GET", "faults")).Rules;
+    },
+    async clearFaults() {
+      return (await ok("DELETE", "faults")).Deleted;
+    },
+    seed(n) {
+      return ok("POST", "seed", { Seed: n });
+    },
+    clock(change) {
+      return change ? ok("POST", "clock", change) : ok("GET", "clock");
+    },
+    /** Starts recording; `await (await kp.journal()).stop()` resolves to the entries. */
+    async journal() {
+      await ok("POST", "journal/start");
+      return {
+        async stop() {
+          await ok("POST", "journal/stop");
+          const text = await ok("GET", "journal", undefined, true);
+          return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+        },
+      };
+    },
+  };
+}
+
 async function startKeypaird(opts = {}) {
   const binary = findKeypaird(opts.binary);
   const token = crypto.randomBytes(16).toString("hex");
-  const child = spawn(binary, ["serve", "--ephemeral", "--test-credentials", "--listen", "127.0.0.1:0", "--admin-token", token], {
+  const child = spawn(binary, serveArgs(token, opts), {
     stdio: ["ignore", "pipe", "ignore"],
   });
   const [listening, json] = await readStartLines(child);
@@ -144,7 +219,9 @@ async function startKeypaird(opts = {}) {
       region: "ap-guangzhou",
       profile: { httpProfile: { endpoint, protocol: "http://" } },
     });
+  const call = (method, adminPath, payload, raw) => admin(endpoint, token, method, adminPath, payload, raw);
   return {
+    ...steering(call),
     endpoint,
     secretId: line.secret_id,
     secretKey: line.secret_key,

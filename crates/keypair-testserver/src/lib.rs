@@ -100,10 +100,7 @@ impl TestServer {
                 .key_pool(Arc::new(KeyPool::new(seeded.keys.clone(), 0, 1)));
         }
         let config = HttpConfig {
-            rate_limits: RateLimits {
-                cvm: Some(0),
-                lighthouse: Some(0),
-            },
+            rate_limits: RateLimits::OFF,
             ..HttpConfig::default()
         };
         let mut state = AppState::new(service.build(), Credentials::test_mode(), config)

@@ -130,6 +130,10 @@ struct ServeArgs {
     /// checked (for suites that carry fake credentials of their own). Loopback only.
     #[arg(long, env = "KEYPAIRD_ANY_SECRET_KEY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     any_secret_key: bool,
+    /// No per-action rate limits, whatever [limits] says: a test suite sets its own pace
+    /// (the pytest plugin and the Node helper start keypaird with it).
+    #[arg(long, env = "KEYPAIRD_NO_RATE_LIMITS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    no_rate_limits: bool,
     /// Test mode: key ids, RequestIds and RSA keys derive from this seed, and the clock
     /// starts fixed at 2026-01-01T00:00:00Z; the same requests give the same answers.
     #[arg(long, env = "KEYPAIRD_SEED")]
@@ -195,6 +199,7 @@ fn main() -> ExitCode {
         test_credentials: args.test_credentials,
         admin_token: args.admin_token,
         any_secret_key: args.any_secret_key,
+        no_rate_limits: args.no_rate_limits,
         test: keypaird::serve::TestOptions {
             seed: args.seed,
             journal: args.journal,

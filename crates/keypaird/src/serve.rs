@@ -55,6 +55,9 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// `--any-secret-key`: test-credentials mode without the signature check.
     pub any_secret_key: bool,
+    /// `--no-rate-limits` / `KEYPAIRD_NO_RATE_LIMITS`: no per-action rate limits, whatever
+    /// `[limits]` says (the test fixtures' default).
+    pub no_rate_limits: bool,
     /// `--seed`, `--journal` and `--key-cache`: the test mode's (docs/testing.md).
     pub test: TestOptions,
 }
@@ -239,6 +242,9 @@ impl Plan {
         let accounts = accounts(&credentials)?;
         let mut http = http_config(&file.limits, file.metrics.enabled);
         http.admin_token = admin_token(opts, &file)?;
+        if opts.no_rate_limits {
+            http.rate_limits = RateLimits::OFF;
+        }
         let test_mode = matches!(credentials, CredentialPlan::Test | CredentialPlan::AnyKey);
         check_test_powers(opts, test_mode)?;
         let default_pool = match (test_mode, opts.ephemeral) {

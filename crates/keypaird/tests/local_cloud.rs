@@ -249,3 +249,45 @@ fn a_snapshot_restores_after_a_reset_and_a_bad_one_changes_nothing() {
     assert_eq!(count(a, &addr), 2, "restored");
     stop(child);
 }
+
+/// The codes of 30 DescribeKeyPairs sent back to back by one account (documented rate:
+/// 10 per second, so at most 20 fit in any two windows these calls can span).
+fn thirty_describes(addr: &str) -> Vec<String> {
+    (0..30)
+        .map(|_| {
+            let page = call_as(
+                ("AKIDrate", "AKIDrate"),
+                addr,
+                CVM,
+                "DescribeKeyPairs",
+                &json!({}),
+            );
+            code(&page.expect("call")).to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn the_documented_rates_hold_unless_no_rate_limits_lifts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let test_mode = [
+        "--ephemeral",
+        "--test-credentials",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let (child, addr, _) = start(dir.path(), &test_mode);
+    let limited = thirty_describes(&addr);
+    stop(child);
+    assert!(
+        limited.iter().any(|c| c == "RequestLimitExceeded"),
+        "the documented 10/s holds by default: {limited:?}"
+    );
+    let (child, addr, _) = start(
+        dir.path(),
+        &[&test_mode[..], &["--no-rate-limits"]].concat(),
+    );
+    let free = thirty_describes(&addr);
+    stop(child);
+    assert!(free.iter().all(|c| c == "OK"), "{free:?}");
+}
