@@ -29,6 +29,9 @@ pub struct Config {
     /// The admin API.
     #[serde(default)]
     pub admin: AdminConfig,
+    /// The web console.
+    #[serde(default)]
+    pub console: ConsoleConfig,
     /// Accounts and their credentials.
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
@@ -49,6 +52,15 @@ impl std::fmt::Debug for AdminConfig {
             .field("token", &token)
             .finish()
     }
+}
+
+/// `[console]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Serve the web console at `/console/` (default: on in ephemeral and
+    /// test-credentials mode, off otherwise).
+    pub enabled: Option<bool>,
 }
 
 /// `[keygen]`.

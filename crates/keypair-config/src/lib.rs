@@ -17,5 +17,5 @@ pub use credentials_file::{
     CREDENTIALS_FILE,
 };
 pub use error::ConfigError;
-pub use file::{AdminConfig, Config, KeygenConfig, Limits, MetricsConfig};
+pub use file::{AdminConfig, Config, ConsoleConfig, KeygenConfig, Limits, MetricsConfig};
 pub use keygen::{BackendUnavailable, KeyBackend};

@@ -106,6 +106,35 @@ pub fn bind(addr: SocketAddr, backlog: usize) -> std::io::Result<TcpListener> {
     socket.listen(u32::try_from(backlog).unwrap_or(u32::MAX))
 }
 
+/// What to do when [`bind`] failed, for a message that ends in it (`""` when there is
+/// nothing to add).
+pub fn bind_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another program (perhaps another keypaird) listens there: stop it, or choose another port with --listen (port 0 lets the system choose)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "; ports below 1024 need privileges: choose a port above 1023, such as 8080"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "; that address is not one of this machine's: use 127.0.0.1, 0.0.0.0 or an address of one of its interfaces"
+        }
+        _ => "",
+    }
+}
+
+/// Whether a listen address `listen` ends in a port: `host:port` or `[v6]:port`.
+pub fn has_port(listen: &str) -> bool {
+    let port = match listen.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:").map(|(_, port)| port),
+        None => listen
+            .rsplit_once(':')
+            .filter(|(host, _)| !host.contains(':'))
+            .map(|(_, port)| port),
+    };
+    port.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Open connections per client address.
 #[derive(Default)]
 struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
@@ -197,4 +226,19 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listen_address_needs_a_port() {
+        for ok in ["127.0.0.1:0", "localhost:8080", "[::1]:8080"] {
+            assert!(has_port(ok), "{ok}");
+        }
+        for no in ["localhost", "::1", "[::1]", "127.0.0.1:", "host:port"] {
+            assert!(!has_port(no), "{no}");
+        }
+    }
 }

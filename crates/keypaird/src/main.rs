@@ -130,6 +130,10 @@ struct ServeArgs {
     /// checked (for suites that carry fake credentials of their own). Loopback only.
     #[arg(long, env = "KEYPAIRD_ANY_SECRET_KEY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     any_secret_key: bool,
+    /// Serve the web console at /console/ (true or false; default: on with --ephemeral
+    /// or --test-credentials, else [console] enabled).
+    #[arg(long, env = "KEYPAIRD_CONSOLE", value_parser = BoolishValueParser::new())]
+    console: Option<bool>,
     /// No per-action rate limits, whatever [limits] says: a test suite sets its own pace
     /// (the pytest plugin and the Node helper start keypaird with it).
     #[arg(long, env = "KEYPAIRD_NO_RATE_LIMITS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
@@ -199,6 +203,7 @@ fn main() -> ExitCode {
         test_credentials: args.test_credentials,
         admin_token: args.admin_token,
         any_secret_key: args.any_secret_key,
+        console: args.console,
         no_rate_limits: args.no_rate_limits,
         test: keypaird::serve::TestOptions {
             seed: args.seed,

@@ -7,6 +7,7 @@ use keypair_config::{
     self as config, AccountConfig, Accounts, Config, CredentialConfig, CredentialsSource,
     KeyBackend, Limits,
 };
+use keypair_console::ConsoleOptions;
 use keypair_core::{
     default_workers, KeyPairService, KeyPairStore, KeyPool, NonceLedger, RateCounter,
     StaticProjects,
@@ -55,6 +56,8 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// `--any-secret-key`: test-credentials mode without the signature check.
     pub any_secret_key: bool,
+    /// `--console` / `KEYPAIRD_CONSOLE`: serve the web console (else `[console] enabled`).
+    pub console: Option<bool>,
     /// `--no-rate-limits` / `KEYPAIRD_NO_RATE_LIMITS`: no per-action rate limits, whatever
     /// `[limits]` says (the test fixtures' default).
     pub no_rate_limits: bool,
@@ -193,6 +196,7 @@ struct Plan {
     http: HttpConfig,
     server_limits: ServerLimits,
     test: TestOptions,
+    console: Option<ConsoleOptions>,
 }
 
 impl Plan {
@@ -223,11 +227,14 @@ impl Plan {
         if let Some((nonces, rates)) = shared {
             state = state.with_admission(nonces, rates);
         }
-        let app = router(Arc::new(state));
-        match self.http.admin_token.clone() {
-            Some(token) => app.merge(keypair_steer::admin::routes(test.steer.clone(), token)),
-            None => app,
+        let mut app = router(Arc::new(state));
+        if let Some(token) = self.http.admin_token.clone() {
+            app = app.merge(keypair_steer::admin::routes(test.steer.clone(), token));
         }
+        app.merge(match &self.console {
+            Some(console) => keypair_console::routes(console),
+            None => keypair_console::off(),
+        })
     }
 
     /// Everything resolved and checked, the accounts included; nothing written yet.
@@ -278,6 +285,7 @@ impl Plan {
             http,
             server_limits: server_limits(&file.limits),
             test: opts.test.clone(),
+            console: console(opts, &file, test_mode),
         };
         Ok((plan, accounts))
     }
@@ -294,7 +302,7 @@ impl Plan {
         keypair_http::bind(addr, self.server_limits.max_connections).map_err(|source| {
             StartError::Listen {
                 listen: self.listen.clone(),
-                hint: bind_hint(&source),
+                hint: keypair_http::serve::bind_hint(&source),
                 source,
             }
         })
@@ -513,6 +521,16 @@ fn fixed_account(secret_id: &str, secret_key: &str, file: &Config) -> AccountCon
     }
 }
 
+/// The console's options when it is on: `--console`, else `[console] enabled`, else on
+/// in ephemeral and test mode only; test mode offers its credential in the form.
+fn console(opts: &ServeOptions, file: &Config, test_mode: bool) -> Option<ConsoleOptions> {
+    let on = opts.console.or(file.console.enabled);
+    on.unwrap_or(opts.ephemeral || test_mode)
+        .then(|| ConsoleOptions {
+            prefill_secret_id: test_mode.then(|| "AKIDtest".to_owned()),
+        })
+}
+
 /// The wire settings from `[limits]` and `[metrics]`.
 fn http_config(limits: &Limits, metrics: bool) -> HttpConfig {
     let defaults = HttpConfig::default();
@@ -558,37 +576,9 @@ fn server_limits(limits: &Limits) -> ServerLimits {
     }
 }
 
-/// What to do when binding failed, for the message.
-fn bind_hint(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::AddrInUse => {
-            "; another program (perhaps another keypaird) listens there: stop it, or choose another port with --listen (port 0 lets the system choose)"
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            "; ports below 1024 need privileges: choose a port above 1023, such as 8080"
-        }
-        std::io::ErrorKind::AddrNotAvailable => {
-            "; that address is not one of this machine's: use 127.0.0.1, 0.0.0.0 or an address of one of its interfaces"
-        }
-        _ => "",
-    }
-}
-
-/// Whether `listen` ends in a port: `host:port` or `[v6]:port`.
-fn has_port(listen: &str) -> bool {
-    let port = match listen.strip_prefix('[') {
-        Some(rest) => rest.split_once("]:").map(|(_, port)| port),
-        None => listen
-            .rsplit_once(':')
-            .filter(|(host, _)| !host.contains(':'))
-            .map(|(_, port)| port),
-    };
-    port.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// The first address `listen` resolves to.
 async fn resolve(listen: &str) -> Result<std::net::SocketAddr, StartError> {
-    if !has_port(listen) {
+    if !keypair_http::serve::has_port(listen) {
         return Err(StartError::listen(
             listen,
             "give a host and a port, such as 127.0.0.1:8080, localhost:8080 or [::1]:8080 (port 0 lets the system choose)",

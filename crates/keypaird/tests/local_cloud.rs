@@ -291,3 +291,26 @@ fn the_documented_rates_hold_unless_no_rate_limits_lifts_them() {
     stop(child);
     assert!(free.iter().all(|c| c == "OK"), "{free:?}");
 }
+
+#[test]
+fn the_console_is_on_in_test_mode_and_off_on_a_durable_server_unless_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("console.db").display());
+    let cases: [(&[&str], u16); 3] = [
+        (&["--ephemeral", "--test-credentials"], 200),
+        (&["--store", &db], 404),
+        (&["--store", &db, "--console", "true"], 200),
+    ];
+    for (args, expected) in cases {
+        let (child, addr, _) = start(dir.path(), &[args, &["--listen", "127.0.0.1:0"]].concat());
+        let (status, body) = http(&addr, "GET", "/console/", None);
+        stop(child);
+        assert_eq!(status, expected, "{args:?}: {body}");
+        let needle = if expected == 200 {
+            "<title>keypaird console</title>"
+        } else {
+            "[console] enabled = true"
+        };
+        assert!(body.contains(needle), "{args:?}: {body}");
+    }
+}
