@@ -348,7 +348,10 @@ async function listFaults() {
 }
 
 const ADMIN_ACTIONS = {
-  "admin-reset": async () => say(`Removed ${JSON.parse(await admin("POST", "reset")).Removed} key pairs`),
+  "admin-reset": async () => {
+    if (!window.confirm("Remove every key pair of every account on this server? This cannot be undone.")) return;
+    say(`Removed ${JSON.parse(await admin("POST", "reset")).Removed} key pairs`);
+  },
   "admin-snapshot": async () => saveText(await admin("GET", "snapshot"), "keypaird-snapshot.ndjson", "application/x-ndjson"),
   "faults-list": listFaults,
   "faults-clear": async () => { await admin("DELETE", "faults"); await listFaults(); },
