@@ -8,6 +8,7 @@
 //! of a 12 KB answer.
 
 mod limit_server;
+mod seed;
 
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
@@ -17,10 +18,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use keypair_config::KeyBackend;
 use keypair_core::fixtures::synthetic_public_key;
-use keypair_core::{
-    AccountId, Description, IdGenerator, KeyName, KeyPair, Product, ProjectId, RandomIds, Tags,
-    Timestamp,
-};
+use keypair_core::{Product, RandomIds};
 use keypair_stores::StoreUrl;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
@@ -128,9 +126,6 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The first seeded account id.
-const SEED_ACCOUNT_BASE: u64 = 1_300_000_000;
-
 /// mimalloc rather than the system allocator: a describe answer allocates a few hundred
 /// small strings, and under many connections on few cores glibc's malloc spent a fifth
 /// of the CPU (docs/benchmarks.md). The yardstick (`keypair-loadgen --serve-limit`)
@@ -171,7 +166,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Bulk-prepares a store: `n` CVM key pairs over the seed accounts, newest last.
+/// Bulk-prepares a store: `n` CVM key pairs over the seed accounts, newest last
+/// ([`seed::Seeder`], which redraws colliding ids as the service does).
 async fn seed(args: &Args, n: u64) -> Result<(), String> {
     let url: StoreUrl = args
         .store
@@ -180,57 +176,37 @@ async fn seed(args: &Args, n: u64) -> Result<(), String> {
         .parse()
         .map_err(|e| format!("{e}"))?;
     let accounts = args.seed_accounts.max(1);
-    let per_account = n.div_ceil(accounts);
     let started = Instant::now();
-    let base = OsRng.next_u64() >> 16;
-    let record = |i: u64| -> KeyPair {
-        let a = i % accounts;
-        let id = RandomIds.next_id(Product::Cvm);
-        KeyPair {
-            public_key: synthetic_public_key(base + i, &id.key_comment()),
-            id,
-            account: AccountId::parse(&(SEED_ACCOUNT_BASE + a).to_string())
-                .expect("numeric account"),
-            name: KeyName::parse(&format!("seed_{}_{}", i / accounts, base % 100_000))
-                .expect("name"),
-            project: ProjectId::DEFAULT,
-            description: Description::default(),
-            created_at: Timestamp::from_millis(1_700_000_000_000 + i as i64),
-            tags: Tags::default(),
-            associations: Vec::new(),
-        }
-    };
-    const BATCH: u64 = 20_000;
+    let mut seeder = seed::Seeder::new(&RandomIds, accounts, OsRng.next_u64() >> 16);
+    let batches = (0..n)
+        .step_by(seed::BATCH)
+        .map(|i| i..(i + seed::BATCH as u64).min(n));
     match &url {
         StoreUrl::Sqlite { path, .. } => {
             let store = keypair_sqlite::Sqlite::open(path)
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut i = 0;
-            while i < n {
-                let end = (i + BATCH).min(n);
-                store
-                    .bulk_insert((i..end).map(record).collect(), u32::MAX)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                i = end;
-                eprintln!("seeded {i}/{n}");
+            for batch in batches {
+                let end = batch.end;
+                seeder.write(&seed::Sink::Sqlite(&store), batch).await?;
+                eprintln!("seeded {end}/{n}");
             }
             store.optimize().await.map_err(|e| e.to_string())?;
         }
         other => {
             let store = other.open().await.map_err(|e| e.to_string())?.store;
-            for i in 0..n {
-                store
-                    .insert(record(i), u32::MAX)
-                    .await
-                    .map_err(|e| e.to_string())?;
+            for batch in batches {
+                seeder
+                    .write(&seed::Sink::Store(store.as_ref()), batch)
+                    .await?;
             }
         }
     }
     println!(
-        "seeded {n} key pairs over {accounts} accounts ({SEED_ACCOUNT_BASE}..{}; about {per_account} each) in {:.1} s",
-        SEED_ACCOUNT_BASE + accounts - 1,
+        "seeded {n} key pairs over {accounts} accounts ({}..{}; about {} each) in {:.1} s",
+        seed::SEED_ACCOUNT_BASE,
+        seed::SEED_ACCOUNT_BASE + accounts - 1,
+        n.div_ceil(accounts),
         started.elapsed().as_secs_f64()
     );
     Ok(())
