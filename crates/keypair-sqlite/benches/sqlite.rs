@@ -7,7 +7,12 @@
 //! in both; one that scans grows a thousandfold. The 1,000,000 file is built once (a few
 //! minutes) and kept under the target directory for later runs.
 //!
-//! Run: `cargo bench -p keypair-sqlite`
+//! `store_vs_sql` (issue: describe at the machine's limit) runs a describe page through
+//! the store beside the same statements on a plain rusqlite connection to the same file,
+//! at random accounts and offsets of a 100,000-key-pair store: the ratio is what the
+//! store path costs over its SQL.
+//!
+//! Run: `cargo bench -p keypair-sqlite` (or `-- store_vs_sql` for that group alone)
 
 #![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items.
 
@@ -207,5 +212,113 @@ fn deep_offsets(
     }
 }
 
-criterion_group!(benches, lookups);
+/// The (account, offset) of draw `n`: a fixed sequence, the same for both sides.
+fn draw(n: &mut u64, accounts: u64) -> (u64, u64) {
+    *n = n
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let x = *n >> 24;
+    (x % accounts, (x / accounts) % (PER_PRODUCT - 20))
+}
+
+/// What the store runs for a CVM describe of 20 at `offset`, on a plain connection: the
+/// scope's count, the page, its tags and bindings in one statement, in a deferred
+/// transaction; rows read into owned values, as any caller would.
+fn plain_describe(conn: &rusqlite::Connection, a: u64, offset: u64) -> usize {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+    );
+    let account = account(a);
+    conn.execute_batch("BEGIN DEFERRED").expect("begin");
+    let total: i64 = conn
+        .prepare_cached("SELECT n FROM scope_counts WHERE account = ?1 AND product = ?2")
+        .and_then(|mut s| s.query_row((account.as_str(), "cvm"), |r| r.get(0)))
+        .expect("count");
+    let mut page = conn
+        .prepare_cached(
+            "SELECT k.key_id, k.account, k.product, k.name, k.project_id, k.description, \
+             k.public_key, k.fingerprint, k.key_bits, k.created_ms FROM key_pairs k \
+             WHERE k.account = ?1 AND k.product = ?2 \
+             ORDER BY k.created_ms DESC, k.key_id ASC LIMIT ?3 OFFSET ?4",
+        )
+        .expect("prepare");
+    let rows: Vec<Row> = page
+        .query_map((account.as_str(), "cvm", 20i64, offset as i64), |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .expect("page");
+    let list = vec!["?"; rows.len()].join(", ");
+    let mut details = conn
+        .prepare_cached(&format!(
+            "SELECT key_id, 0 AS kind, position, tag_key, tag_value FROM key_pair_tags WHERE key_id IN ({list}) \
+             UNION ALL SELECT key_id, 1, 0, instance_id, username FROM key_pair_instances WHERE key_id IN ({list}) \
+             ORDER BY 1, 2, 3"
+        ))
+        .expect("prepare");
+    let ids = rows.iter().chain(&rows).map(|r| &r.0);
+    let extra: Vec<(String, i64, String, Option<String>)> = details
+        .query_map(rusqlite::params_from_iter(ids), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(3)?, r.get(4)?))
+        })
+        .and_then(|rows| rows.collect())
+        .expect("details");
+    conn.execute_batch("COMMIT").expect("commit");
+    assert!(total > 0);
+    rows.len() + extra.len()
+}
+
+fn store_vs_sql(c: &mut Criterion) {
+    const ACCOUNTS: u64 = 100;
+    let rt = Runtime::new().expect("runtime");
+    let store = store_with(&rt, ACCOUNTS);
+    let path =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-{ACCOUNTS}-accounts-v1.db"));
+    let conn = rusqlite::Connection::open(&path).expect("a plain connection");
+    let mut group = c.benchmark_group("store_vs_sql");
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    let mut n = 0;
+    group.bench_function("store_describe_20", |b| {
+        b.iter(|| {
+            let (a, offset) = draw(&mut n, ACCOUNTS);
+            let scope = Scope::new(account(a), Product::Cvm);
+            let q = Query::new(vec![], offset, 20).expect("a valid query");
+            let page = rt.block_on(store.query(&scope, &q)).expect("query");
+            assert_eq!(page.items.len(), 20);
+        })
+    });
+    let mut n = 0;
+    group.bench_function("plain_rusqlite_same_sql", |b| {
+        b.iter(|| {
+            let (a, offset) = draw(&mut n, ACCOUNTS);
+            assert_eq!(plain_describe(&conn, a, offset), 20);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lookups, store_vs_sql);
 criterion_main!(benches);
