@@ -92,12 +92,14 @@ def status_of(url):
 # ---- the browser -----------------------------------------------------------------------
 
 def browser(downloads):
+    profile = tempfile.mkdtemp(prefix="keypair-chromium-")
+    pgfleet._CLEANUP.append(lambda: shutil.rmtree(profile, ignore_errors=True))
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-default-apps", "--window-size=1280,1000",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='keypair-chromium-')}"):
+                 f"--user-data-dir={profile}"):
         opts.add_argument(flag)
     opts.add_experimental_option("prefs", {"download.default_directory": downloads,
                                            "download.prompt_for_download": False})
