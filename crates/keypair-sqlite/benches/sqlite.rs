@@ -310,6 +310,12 @@ fn store_vs_sql(c: &mut Criterion) {
             assert_eq!(page.items.len(), 20);
         })
     });
+    // Nearly the hand-off alone: one indexed lookup of one id, through the store.
+    let scope = Scope::new(account(0), Product::Cvm);
+    let one = [id(Product::Cvm, 7)];
+    group.bench_function("store_get_one", |b| {
+        b.iter(|| assert_eq!(rt.block_on(store.get(&scope, &one)).expect("get").len(), 1))
+    });
     let mut n = 0;
     group.bench_function("plain_rusqlite_same_sql", |b| {
         b.iter(|| {
