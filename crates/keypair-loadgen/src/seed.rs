@@ -27,7 +27,7 @@ pub(crate) const BATCH: usize = 20_000;
 const ID_DRAWS: usize = 64;
 
 /// Where the key pairs go: SQLite takes whole batches in one transaction
-/// ([`SqliteStore::bulk_insert`]); any other store one insert at a time.
+/// (`bulk_insert`); any other store one insert at a time.
 pub(crate) enum Sink<'a> {
     /// A SQLite store.
     Sqlite(&'a SqliteStore),
