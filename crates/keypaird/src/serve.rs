@@ -65,6 +65,10 @@ pub struct ServeOptions {
     pub test: TestOptions,
 }
 
+/// The test-mode credential the start line prints and the console offers (its SecretKey
+/// is the SecretId itself).
+const TEST_SECRET_ID: &str = "AKIDtest";
+
 /// The key pool in ephemeral mode: small, so a start costs little CPU.
 pub const EPHEMERAL_POOL_SIZE: usize = 4;
 
@@ -390,8 +394,8 @@ impl Plan {
         match &self.credentials {
             CredentialPlan::Test | CredentialPlan::AnyKey => serde_json::json!({
                 "endpoint": endpoint, "test_credentials": true,
-                "secret_id": "AKIDtest", "secret_key": "AKIDtest",
-                "account": keypair_wire::auth::test_account("AKIDtest").as_str(),
+                "secret_id": TEST_SECRET_ID, "secret_key": TEST_SECRET_ID,
+                "account": keypair_wire::auth::test_account(TEST_SECRET_ID).as_str(),
             }),
             CredentialPlan::Fixed(a) | CredentialPlan::Generated(a) => serde_json::json!({
                 "endpoint": endpoint, "test_credentials": false,
@@ -527,7 +531,7 @@ fn console(opts: &ServeOptions, file: &Config, test_mode: bool) -> Option<Consol
     let on = opts.console.or(file.console.enabled);
     on.unwrap_or(opts.ephemeral || test_mode)
         .then(|| ConsoleOptions {
-            prefill_secret_id: test_mode.then(|| "AKIDtest".to_owned()),
+            prefill_secret_id: test_mode.then(|| TEST_SECRET_ID.to_owned()),
         })
 }
 
