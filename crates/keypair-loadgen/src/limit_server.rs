@@ -67,17 +67,19 @@ async fn answer(State(y): State<Arc<Yardstick>>, headers: HeaderMap, body: Bytes
 
 /// Serves the yardstick on `listen` until the process is stopped, printing
 /// `listening on http://ADDR` once bound (as keypaird does).
+/// `credentials` are the (SecretId, SecretKey) pairs it accepts.
 pub(crate) async fn run(
     listen: &str,
     bytes: usize,
-    secret_id: &str,
-    secret_key: &str,
+    credentials: &[(String, String)],
 ) -> Result<(), String> {
-    let credentials = Credentials::new([Credential::new(
-        secret_id,
-        secret_key,
-        AccountId::parse("1").map_err(|e| e.to_string())?,
-    )])?;
+    let account = AccountId::parse("1").map_err(|e| e.to_string())?;
+    let credentials = Credentials::new(
+        credentials
+            .iter()
+            .filter(|(id, _)| !id.is_empty())
+            .map(|(id, key)| Credential::new(id, key, account.clone())),
+    )?;
     let state = Arc::new(Yardstick {
         credentials,
         body: fixed_body(bytes),

@@ -8,6 +8,7 @@
 //! of a 12 KB answer.
 
 mod limit_server;
+mod mix;
 mod seed;
 
 use clap::{Parser, ValueEnum};
@@ -41,6 +42,13 @@ enum LoadAction {
     /// would only queue).
     #[value(name = "mixed")]
     Mixed,
+}
+
+/// A mix of requests (`--mix`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Mix {
+    /// Many accounts, random offsets, filters and writes ([`mix`]).
+    Realistic,
 }
 
 /// Load generator for keypaird.
@@ -94,12 +102,31 @@ struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Instead of `--action`, a mix of requests: `realistic` (see `mix.rs`: many
+    /// accounts with their own credentials, random offsets, 1 in 5 filtered, 1 in 10 a
+    /// write). Signs with the mix's credentials, not `--secret-id`.
+    #[arg(long, value_enum)]
+    mix: Option<Mix>,
+    /// The mix's accounts: seeded accounts 1300000000 on, each with its mix credential.
+    /// The yardstick takes it too, to accept their signatures.
+    #[arg(long, default_value_t = 1000)]
+    mix_accounts: u64,
+    /// The mix: key pairs each account holds (offsets and names are drawn below it).
+    #[arg(long, default_value_t = 1000)]
+    mix_keys: u64,
+    /// The mix: the `--seed-base` the store was seeded with (it is in every name).
+    #[arg(long, default_value_t = 0)]
+    mix_name_base: u64,
     /// Seed mode: bulk-insert this many key pairs into `--store` and exit.
     #[arg(long)]
     seed_keys: Option<u64>,
     /// Seed mode: spread the key pairs over this many accounts (`1300000000`, `1300000001`, …).
     #[arg(long, default_value_t = 1)]
     seed_accounts: u64,
+    /// Seed mode: names are `seed_{j}_{BASE}` and keys are drawn from BASE on: a second
+    /// seeding of the same store needs a base past the first one's (its `BASE + N`).
+    #[arg(long, default_value_t = 0)]
+    seed_base: u64,
     /// Seed mode: the store URL (as keypaird takes it).
     #[arg(long)]
     store: Option<String>,
@@ -144,16 +171,15 @@ fn main() -> ExitCode {
     };
     // The program's entry into its own runtime (not a bridge inside async code).
     let result = if let Some(bytes) = args.serve_limit {
-        rt.block_on(limit_server::run(
-            &args.listen,
-            bytes,
-            &args.secret_id,
-            &args.secret_key,
-        ))
+        let mut credentials = vec![(args.secret_id.clone(), args.secret_key.clone())];
+        credentials.extend((0..args.mix_accounts).map(mix::credential));
+        rt.block_on(limit_server::run(&args.listen, bytes, &credentials))
     } else if let Some(n) = args.seed_keys {
         rt.block_on(seed(&args, n))
     } else if let Some(backend) = args.keygen_rate {
         keygen_rate(&args, backend)
+    } else if args.mix.is_some() {
+        rt.block_on(run_mix(&args))
     } else {
         rt.block_on(load(&args))
     };
@@ -177,7 +203,7 @@ async fn seed(args: &Args, n: u64) -> Result<(), String> {
         .map_err(|e| format!("{e}"))?;
     let accounts = args.seed_accounts.max(1);
     let started = Instant::now();
-    let mut seeder = seed::Seeder::new(&RandomIds, accounts, OsRng.next_u64() >> 16);
+    let mut seeder = seed::Seeder::new(&RandomIds, accounts, args.seed_base);
     let batches = (0..n)
         .step_by(seed::BATCH)
         .map(|i| i..(i + seed::BATCH as u64).min(n));
@@ -287,6 +313,54 @@ impl Report {
             self.codes
         );
     }
+}
+
+/// Runs the realistic mix and prints its figures: all requests, then describes,
+/// filtered describes and writes apart.
+async fn run_mix(args: &Args) -> Result<(), String> {
+    let shape = mix::MixShape {
+        accounts: args.mix_accounts.max(1),
+        keys: args.mix_keys,
+        name_base: args.mix_name_base,
+        limit: args.limit,
+    };
+    let started = Instant::now();
+    let deadline = started + args.duration;
+    let run_id = u64::from(OsRng.next_u32()) << 24;
+    let connections: Vec<_> = (0..args.concurrency as u64)
+        .map(|c| {
+            let endpoint = args.endpoint.clone();
+            tokio::spawn(mix::connection(
+                endpoint,
+                shape,
+                run_id + (c << 8),
+                deadline,
+            ))
+        })
+        .collect();
+    let mut all = mix::MixResult::default();
+    for c in connections {
+        let one = c.await.map_err(|e| e.to_string())??;
+        all.describe.merge(one.describe);
+        all.filtered.merge(one.filtered);
+        all.write.merge(one.write);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut total = mix::Kind::default();
+    for kind in [&all.describe, &all.filtered, &all.write] {
+        total.merge(mix::Kind {
+            latency: kind.latency.clone(),
+            codes: kind.codes.clone(),
+        });
+    }
+    let mut report = total.json(seconds);
+    report["mix"] = json!("realistic");
+    report["concurrency"] = json!(args.concurrency);
+    report["describe"] = all.describe.json(seconds);
+    report["filtered"] = all.filtered.json(seconds);
+    report["write"] = all.write.json(seconds);
+    println!("{report}");
+    Ok(())
 }
 
 async fn load(args: &Args) -> Result<(), String> {
@@ -441,7 +515,7 @@ async fn worker(
     Ok((hist, codes, n))
 }
 
-fn outcome_code(body: &Bytes) -> String {
+pub(crate) fn outcome_code(body: &Bytes) -> String {
     if body.starts_with(b"{\"status\"") {
         return "OK".into();
     }
@@ -454,9 +528,9 @@ fn outcome_code(body: &Bytes) -> String {
     }
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-async fn connect(endpoint: &str) -> Result<Sender, String> {
+pub(crate) async fn connect(endpoint: &str) -> Result<Sender, String> {
     let stream = tokio::net::TcpStream::connect(endpoint)
         .await
         .map_err(|e| e.to_string())?;

@@ -1,6 +1,10 @@
 //! Bulk-preparing a store for the benchmarks (`--seed-keys N`): N synthetic CVM key pairs
 //! spread over the seed accounts, newest last, written in batches.
 //!
+//! What the realistic mix ([`crate::mix`]) filters on is predictable: key pair `j` of an
+//! account is named `seed_{j}_{base}` and tagged `env` = `prod`, `staging` or `dev` (by
+//! `j % 3`) and, for even `j`, `team` = `t{j % 8}`.
+//!
 //! Ids are random, as the service's are, so they can collide: eight of `[a-z0-9]` give
 //! 36⁸ ≈ 2.8 × 10¹² ids, and a million of them meet with a chance of about 16% (the
 //! birthday bound). The seeder therefore does what the service does on
@@ -11,7 +15,7 @@
 use keypair_core::fixtures::synthetic_public_key;
 use keypair_core::{
     AccountId, Description, IdGenerator, KeyId, KeyName, KeyPair, KeyPairStore, Product, ProjectId,
-    StoreError, Tags, Timestamp,
+    StoreError, Tag, Tags, Timestamp,
 };
 use keypair_sqlite::SqliteStore;
 use std::collections::HashSet;
@@ -44,6 +48,16 @@ pub(crate) struct Seeder<'a> {
     base: u64,
 }
 
+/// The tags of an account's key pair `j`: what the mix's tag filters find.
+fn seed_tags(j: u64) -> Tags {
+    let env = ["prod", "staging", "dev"][(j % 3) as usize];
+    let mut tags = vec![Tag::from_stored("env".into(), env.into())];
+    if j.is_multiple_of(2) {
+        tags.push(Tag::from_stored("team".into(), format!("t{}", j % 8)));
+    }
+    Tags::from_stored(tags)
+}
+
 impl<'a> Seeder<'a> {
     /// A run over `accounts` accounts drawing ids from `ids`; `base` tells its names and
     /// keys from another run's.
@@ -72,21 +86,17 @@ impl<'a> Seeder<'a> {
     /// Key pair `i` of the run, with `id`.
     fn record(&self, i: u64, id: KeyId) -> KeyPair {
         let a = i % self.accounts;
+        let j = i / self.accounts;
         KeyPair {
             public_key: synthetic_public_key(self.base + i, &id.key_comment()),
             id,
             account: AccountId::parse(&(SEED_ACCOUNT_BASE + a).to_string())
                 .expect("numeric account"),
-            name: KeyName::parse(&format!(
-                "seed_{}_{}",
-                i / self.accounts,
-                self.base % 100_000
-            ))
-            .expect("name"),
+            name: KeyName::parse(&format!("seed_{j}_{}", self.base)).expect("name"),
             project: ProjectId::DEFAULT,
             description: Description::default(),
             created_at: Timestamp::from_millis(1_700_000_000_000 + i as i64),
-            tags: Tags::default(),
+            tags: seed_tags(j),
             associations: Vec::new(),
         }
     }
