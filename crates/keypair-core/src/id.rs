@@ -36,6 +36,12 @@ impl KeyId {
         }
     }
 
+    /// A value a store wrote after it passed `parse`, taken as it is: reading a record
+    /// back does not check it again (the write did, and the store's schema guards it).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
     /// Builds the id of `product` with the given 8-character suffix from the id alphabet.
     fn from_suffix(product: Product, suffix: &[u8; ID_SUFFIX_LEN]) -> Self {
         let mut s = String::with_capacity(13);
@@ -87,6 +93,12 @@ impl InstanceId {
         }
     }
 
+    /// A value a store wrote after it passed `parse`, taken as it is: reading a record
+    /// back does not check it again (the write did, and the store's schema guards it).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
     /// The id.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -114,6 +126,12 @@ impl AccountId {
         } else {
             Err(Error::AccountIdMalformed(s.to_owned()))
         }
+    }
+
+    /// A value a store wrote after it passed `parse`, taken as it is: reading a record
+    /// back does not check it again (the write did, and the store's schema guards it).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
     }
 
     /// The id.

@@ -47,6 +47,7 @@ mod pool;
 mod product;
 mod project;
 mod query;
+mod read_model;
 #[cfg(feature = "serde")]
 mod record;
 mod service;
@@ -83,6 +84,7 @@ pub use query::{
     describe_order, evaluate, parse_key_ids, Filter, Page, Query, RawFilter, DEFAULT_LIMIT,
     MAX_LIMIT,
 };
+pub use read_model::ReadModel;
 #[cfg(feature = "serde")]
 pub use record::{AssociationRecord, KeyPairRecord, TagRecord};
 pub use service::{

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 /// The names [`MeteredStore`] reports, one per method of the store port, so an observer
 /// can prepare for each.
-pub const STORE_OPERATIONS: [&str; 13] = [
+pub const STORE_OPERATIONS: [&str; 14] = [
     "insert",
     "check_new",
     "get",
     "query",
+    "scope_all",
     "update",
     "delete",
     "associate",
@@ -71,6 +72,14 @@ impl KeyPairStore for MeteredStore {
     }
     async fn query(&self, scope: &Scope, query: &Query) -> Result<Page, StoreError> {
         self.timed("query", self.inner.query(scope, query)).await
+    }
+    async fn scope_all(
+        &self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Option<Vec<KeyPair>>, StoreError> {
+        self.timed("scope_all", self.inner.scope_all(scope, limit))
+            .await
     }
     async fn update(&self, scope: &Scope, id: &KeyId, change: &Change) -> Result<(), StoreError> {
         self.timed("update", self.inner.update(scope, id, change))

@@ -33,6 +33,12 @@ impl KeyName {
         Ok(KeyName(s.to_owned()))
     }
 
+    /// A value a store wrote after it passed `parse`, taken as it is: reading a record
+    /// back does not check it again (the write did, and the store's schema guards it).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -67,6 +73,12 @@ impl Description {
             });
         }
         Ok(Description(s.to_owned()))
+    }
+
+    /// A value a store wrote after it passed `parse`, taken as it is: reading a record
+    /// back does not check it again (the write did, and the store's schema guards it).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
     }
 
     /// The text.

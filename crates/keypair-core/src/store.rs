@@ -344,6 +344,31 @@ pub trait KeyPairStore: Send + Sync {
     /// One page of the scope's key pairs matching the query, and the number of matches.
     async fn query(&self, scope: &Scope, query: &Query) -> Result<Page, StoreError>;
 
+    /// Every key pair of the scope in describe order, or `None` when it holds more than
+    /// `limit`: what a read model ([`crate::ReadModel`]) loads. A store should read it
+    /// in one snapshot; the default pages through `query`, which is whole only when no
+    /// write runs meanwhile (the read model discards a load that a write overlapped).
+    async fn scope_all(
+        &self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Option<Vec<KeyPair>>, StoreError> {
+        let mut items = Vec::new();
+        loop {
+            let page = Query::new(Vec::new(), items.len() as u64, crate::MAX_LIMIT)
+                .map_err(StoreError::backend)?;
+            let page = self.query(scope, &page).await?;
+            if page.total > limit as u64 {
+                return Ok(None);
+            }
+            let done = page.items.len() < crate::MAX_LIMIT as usize;
+            items.extend(page.items);
+            if done {
+                return Ok(Some(items));
+            }
+        }
+    }
+
     /// Renames and/or re-describes one key pair. `NotFound` if it is not in the scope;
     /// `DuplicateName` if another key pair of the scope has the new name (renaming to
     /// its own name is allowed).

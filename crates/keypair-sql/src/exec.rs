@@ -97,6 +97,26 @@ impl Operation for Describe {
     }
 }
 
+/// A whole scope ([`ops::scope_all`]).
+pub struct ScopeAll {
+    /// The scope.
+    pub scope: Scope,
+    /// Most key pairs to read (`None` past it).
+    pub limit: usize,
+}
+
+impl Operation for ScopeAll {
+    type Output = Option<Vec<KeyPair>>;
+    const READ_ONLY: bool = true;
+    const NAME: &'static str = "scope_all";
+    fn run<'a>(
+        &'a self,
+        tx: &'a mut dyn Tx,
+    ) -> BoxFuture<'a, Result<Option<Vec<KeyPair>>, StoreError>> {
+        Box::pin(ops::scope_all(tx, &self.scope, self.limit))
+    }
+}
+
 /// Renames or re-describes ([`ops::update`]).
 pub struct Update {
     /// The scope.
@@ -288,6 +308,14 @@ impl<E: Executor> KeyPairStore for SqlStore<E> {
     async fn query(&self, scope: &Scope, query: &Query) -> Result<Page, StoreError> {
         let (scope, query) = (scope.clone(), query.clone());
         self.executor.execute(Describe { scope, query }).await
+    }
+    async fn scope_all(
+        &self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Option<Vec<KeyPair>>, StoreError> {
+        let scope = scope.clone();
+        self.executor.execute(ScopeAll { scope, limit }).await
     }
     async fn update(&self, scope: &Scope, id: &KeyId, change: &Change) -> Result<(), StoreError> {
         let (scope, id, change) = (scope.clone(), id.clone(), change.clone());

@@ -18,10 +18,10 @@ mod tx;
 
 pub use exec::{
     Associate, CountAll, Delete, Describe, Disassociate, Executor, Get, Insert, Load, Operation,
-    Purge, Scan, SqlStore, Update,
+    Purge, Scan, ScopeAll, SqlStore, Update,
 };
 pub use ops::{
     associate, count_all, delete, disassociate, get, insert, load_checked, load_fast,
-    needs_checked_load, purge, query, scan, update, NeedsCheckedLoad,
+    needs_checked_load, purge, query, scan, scope_all, update, NeedsCheckedLoad,
 };
 pub use tx::{Dialect, Row, Tx, Value};
