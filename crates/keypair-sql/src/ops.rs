@@ -342,8 +342,6 @@ async fn with_details(tx: &mut dyn Tx, rows: Vec<Row>) -> Result<Vec<KeyPair>, S
     let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
     let mut p = Params::default();
     let list = p.list(ids.iter().map(String::as_str));
-    let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let mut bound: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
     // Tags (kind 0, in their order) and bindings (kind 1) of the whole page in one
     // statement: one round trip instead of two.
     let sql = format!(
@@ -351,20 +349,63 @@ async fn with_details(tx: &mut dyn Tx, rows: Vec<Row>) -> Result<Vec<KeyPair>, S
          UNION ALL SELECT key_id, 1, 0, instance_id, username FROM key_pair_instances WHERE key_id IN ({list}) \
          ORDER BY 1, 2, 3"
     );
-    for r in tx.query(&sql, &p.0).await? {
+    let details = tx.query(&sql, &p.0).await?;
+    assemble_all(rows, &ids, details)
+}
+
+/// Every key pair of a scope in describe order, or `None` past `limit`; see
+/// `KeyPairStore::scope_all`. Two statements in the caller's one transaction: the rows,
+/// then the tags and bindings of the whole scope by a join (an id list of a large scope
+/// would outgrow the drivers' parameter limits).
+pub async fn scope_all(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    limit: usize,
+) -> Result<Option<Vec<KeyPair>>, StoreError> {
+    let mut p = Params::default();
+    let condition = p.scope(scope);
+    let most = p.bind(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1);
+    let columns = COLUMNS.as_str();
+    let sql = format!("SELECT {columns} FROM key_pairs k WHERE {condition} {ORDER} LIMIT {most}");
+    let rows = tx.query(&sql, &p.0).await?;
+    if rows.len() > limit {
+        return Ok(None);
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
+    let mut p = Params::default();
+    let condition = p.scope(scope);
+    let sql = format!(
+        "SELECT t.key_id, 0 AS kind, t.position, t.tag_key, t.tag_value FROM key_pair_tags t \
+         JOIN key_pairs k ON k.key_id = t.key_id WHERE {condition} \
+         UNION ALL SELECT i.key_id, 1, 0, i.instance_id, i.username FROM key_pair_instances i \
+         JOIN key_pairs k ON k.key_id = i.key_id WHERE {condition} ORDER BY 1, 2, 3"
+    );
+    let details = tx.query(&sql, &p.0).await?;
+    assemble_all(rows, &ids, details).map(Some)
+}
+
+/// Key pair rows (ids `ids`) and their detail rows (key id, kind 0 for a tag in its
+/// order or 1 for a binding, position, then tag key and value or instance and
+/// username) into key pairs.
+fn assemble_all(
+    rows: Vec<Row>,
+    ids: &[String],
+    details: Vec<Row>,
+) -> Result<Vec<KeyPair>, StoreError> {
+    let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut bound: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+    for mut r in details {
+        let entry = (r.take_text(3)?, r.take_text(0)?);
         if r.int(1)? == 0 {
-            tags.entry(r.text(0)?)
-                .or_default()
-                .push((r.text(3)?, r.text(4)?));
+            let value = r.take_text(4)?;
+            tags.entry(entry.1).or_default().push((entry.0, value));
         } else {
-            bound
-                .entry(r.text(0)?)
-                .or_default()
-                .push((r.text(3)?, r.opt_text(4)?));
+            let username = r.opt_text(4)?;
+            bound.entry(entry.1).or_default().push((entry.0, username));
         }
     }
-    rows.iter()
-        .zip(&ids)
+    rows.into_iter()
+        .zip(ids)
         .map(|(r, id)| {
             assemble(
                 r,
@@ -379,14 +420,16 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::backend(format!("stored {what} is invalid: {e}"))
 }
 
-/// A stored row back into a key pair, re-validating every value so a damaged row is
-/// reported, never passed on.
+/// A stored row back into a key pair. The values are taken as stored, not validated
+/// again: every one passed its type's rules on the way in, and the schema guards the
+/// columns (`CHECK` on product and project). What is checked is only what a wrong
+/// column type or number would break.
 fn assemble(
-    r: &Row,
+    mut r: Row,
     tags: Vec<(String, String)>,
     bound: Vec<(String, Option<String>)>,
 ) -> Result<KeyPair, StoreError> {
-    let product: Product = r.text(2)?.parse().map_err(|e| corrupt("product", e))?;
+    let product: Product = r.str(2)?.parse().map_err(|e| corrupt("product", e))?;
     // As stored: the input rules are not re-applied, so tags written under earlier
     // rules stay readable.
     let tags = Tags::from_stored(
@@ -394,24 +437,24 @@ fn assemble(
             .map(|(k, v)| Tag::from_stored(k, v))
             .collect(),
     );
-    let mut associations = bound
+    let mut associations: Vec<Association> = bound
         .into_iter()
-        .map(|(i, username)| {
-            InstanceId::parse(product, &i)
-                .map(|instance| Association { instance, username })
-                .map_err(|e| corrupt("instance id", e))
+        .map(|(i, username)| Association {
+            instance: InstanceId::from_stored(i),
+            username,
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     associations.sort();
+    debug_assert!(KeyId::parse(product, r.str(0)?).is_ok());
     Ok(KeyPair {
-        id: KeyId::parse(product, &r.text(0)?).map_err(|e| corrupt("key id", e))?,
-        account: keypair_core::AccountId::parse(&r.text(1)?).map_err(|e| corrupt("account", e))?,
-        name: KeyName::parse(&r.text(3)?).map_err(|e| corrupt("name", e))?,
+        id: KeyId::from_stored(r.take_text(0)?),
+        account: AccountId::from_stored(r.take_text(1)?),
+        name: KeyName::from_stored(r.take_text(3)?),
         project: ProjectId::parse(r.int(4)?).map_err(|e| corrupt("project", e))?,
-        description: Description::parse(&r.text(5)?).map_err(|e| corrupt("description", e))?,
+        description: Description::from_stored(r.take_text(5)?),
         public_key: PublicKey::from_stored(
-            r.text(6)?,
-            Fingerprint::from_stored(r.text(7)?),
+            r.take_text(6)?,
+            Fingerprint::from_stored(r.take_text(7)?),
             usize::try_from(r.int(8)?).map_err(|e| corrupt("key size", e))?,
         ),
         created_at: Timestamp::from_millis(r.int(9)?),
@@ -641,21 +684,21 @@ pub async fn scan(
     let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let tag_sql = "SELECT key_id, tag_key, tag_value FROM key_pair_tags \
                    WHERE key_id >= $1 AND key_id <= $2 ORDER BY key_id, position";
-    for r in tx.query(tag_sql, &range).await? {
-        tags.entry(r.text(0)?)
+    for mut r in tx.query(tag_sql, &range).await? {
+        tags.entry(r.take_text(0)?)
             .or_default()
-            .push((r.text(1)?, r.text(2)?));
+            .push((r.take_text(1)?, r.take_text(2)?));
     }
     let mut bound: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
     let inst_sql = "SELECT key_id, instance_id, username FROM key_pair_instances \
                     WHERE key_id >= $1 AND key_id <= $2";
-    for r in tx.query(inst_sql, &range).await? {
+    for mut r in tx.query(inst_sql, &range).await? {
         bound
-            .entry(r.text(0)?)
+            .entry(r.take_text(0)?)
             .or_default()
-            .push((r.text(1)?, r.opt_text(2)?));
+            .push((r.take_text(1)?, r.opt_text(2)?));
     }
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
             let id = r.text(0)?;
             assemble(

@@ -71,6 +71,23 @@ impl Row {
         }
     }
 
+    /// Column `i` as text, moved out of the row (which keeps an empty string there):
+    /// for reading a row once without copying it.
+    pub fn take_text(&mut self, i: usize) -> Result<String, StoreError> {
+        match self.0.get_mut(i) {
+            Some(Value::Text(s)) => Ok(std::mem::take(s)),
+            other => Err(corrupt(i, "text", other.map(|v| &*v))),
+        }
+    }
+
+    /// Column `i` as text, borrowed.
+    pub fn str(&self, i: usize) -> Result<&str, StoreError> {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => Ok(s),
+            other => Err(corrupt(i, "text", other)),
+        }
+    }
+
     /// Column `i` as nullable text.
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
         match self.0.get(i) {
