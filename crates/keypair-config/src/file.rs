@@ -120,6 +120,10 @@ pub struct Limits {
     /// Bytes of large request bodies buffered at once across all requests (default
     /// 32 MiB); each request's first 8 KiB are not counted.
     pub body_memory_budget_bytes: Option<usize>,
+    /// Key pairs a server on a SQLite store holds in memory to answer reads (default
+    /// 1,000,000, about 1 KiB each; 0 turns the read model off, and with it the file's
+    /// owner lock). Not used on PostgreSQL, whose reads stay uncached.
+    pub read_model_key_pairs: Option<usize>,
     /// Most API requests in flight at once (default 1024); more get `RequestLimitExceeded`.
     pub max_in_flight_requests: Option<usize>,
     /// Seconds a client has to send a request's headers, and an idle keep-alive

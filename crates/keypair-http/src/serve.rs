@@ -135,6 +135,17 @@ pub fn has_port(listen: &str) -> bool {
     port.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The first address a listen address resolves to; an `InvalidInput` error saying what
+/// to give when it has no port or resolves to nothing.
+pub async fn resolve(listen: &str) -> std::io::Result<std::net::SocketAddr> {
+    let invalid = |reason: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, reason);
+    if !has_port(listen) {
+        return Err(invalid("give a host and a port, such as 127.0.0.1:8080, localhost:8080 or [::1]:8080 (port 0 lets the system choose)"));
+    }
+    let found = tokio::net::lookup_host(listen).await?.next();
+    found.ok_or_else(|| invalid("the address resolves to nothing"))
+}
+
 /// Open connections per client address.
 #[derive(Default)]
 struct PerAddress(Mutex<HashMap<IpAddr, usize>>);

@@ -6,10 +6,12 @@
 //! compiled in, so the binary needs no system library.
 //!
 //! The store runs under any executor (tokio, smol, `futures`' executors): every blocking
-//! call runs on threads the store owns, one connection each (`max_connections`, default
-//! 4: SQLite has one writer at a time, and more readers than cores only add page caches
-//! and allocator arenas), fed by a bounded queue ([`QUEUE_LIMIT`]); the caller's task only awaits a
-//! runtime-agnostic one-shot channel. When the last clone of the store is dropped, the
+//! call runs on threads the store owns, one connection each: readers
+//! (`max_connections`, default 4: more readers than cores only add page caches and
+//! allocator arenas) and, for a file, one writer that commits the writes waiting for it
+//! in groups (the `writer` module: SQLite has one writer at a time), each fed by a
+//! bounded queue ([`QUEUE_LIMIT`]); the caller's task only awaits a runtime-agnostic
+//! one-shot channel. When the last clone of the store is dropped, the
 //! threads finish the operation they are running, close their connections (the last
 //! close checkpoints the WAL into the database file) and are joined, so a process that
 //! drops its store before exiting leaves a complete database file.
@@ -19,11 +21,12 @@
 //! - WAL journal, `foreign_keys` on, a 5 s busy timeout (writers wait, they do not fail
 //!   with "database is locked"), `synchronous = FULL` by default: a transaction is on disk
 //!   when the call returns.
-//! - Every write is one `BEGIN IMMEDIATE` transaction running the shared SQL logic of
-//!   `keypair-sql`, so its checks and writes are atomic against every other connection
-//!   and process.
+//! - Every write runs the shared SQL logic of `keypair-sql` in a `BEGIN IMMEDIATE`
+//!   transaction (a savepoint of its own within a group's), so its checks and writes
+//!   are atomic against every other connection and process.
 
 mod schema;
+mod writer;
 
 use async_trait::async_trait;
 use futures_channel::oneshot;
@@ -94,6 +97,14 @@ pub enum OpenError {
         /// The newest this build knows.
         supported: i64,
     },
+    /// Another process holds the file's owner lock (`SqliteOptions::owner`).
+    #[error("SQLite database {path} is in use by another process ({holder}): one process at a time may serve or write a keypaird database, because a server answers reads from memory and would not see another's writes; stop that process, or give this one another file")]
+    Owned {
+        /// The file.
+        path: String,
+        /// Who holds it, as it wrote in the lock file.
+        holder: String,
+    },
     /// The store's threads could not start or stopped during the open.
     #[error("opening SQLite database {path}: {source}")]
     Worker {
@@ -128,6 +139,13 @@ pub struct SqliteOptions {
     /// every batch copies each page once per batch instead of once per several. The WAL
     /// file grows to about this many pages (4 KiB each) plus one batch.
     pub wal_autocheckpoint_pages: Option<u32>,
+    /// Take the file's owner lock (an exclusive `flock` of `PATH-owner`, which records
+    /// this process id and this text) for as long as the store is open, and refuse to
+    /// open with [`OpenError::Owned`] while another process holds it: for a process that
+    /// must be the file's only writer (a server with a read model of it, a migration
+    /// into it). `None` (the default) takes no lock, so backups and exports read a file
+    /// a server owns. Ignored for `:memory:`.
+    pub owner: Option<String>,
 }
 
 impl Default for SqliteOptions {
@@ -136,6 +154,7 @@ impl Default for SqliteOptions {
             synchronous: Synchronous::Full,
             max_connections: 4,
             wal_autocheckpoint_pages: None,
+            owner: None,
         }
     }
 }
@@ -228,18 +247,68 @@ pub type SqliteStore = SqlStore<Sqlite>;
 pub struct Sqlite {
     threads: Arc<Threads>,
     path: Arc<str>,
+    /// The owner lock, released when the last clone is dropped.
+    _owner: Option<Arc<std::fs::File>>,
 }
 
-/// The store's connection threads and the queue that feeds them.
+/// The owner lock file of the database at `path`.
+pub fn owner_lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-owner");
+    PathBuf::from(name)
+}
+
+/// Takes the owner lock of the database at `path` for `who`, or says who holds it.
+fn take_owner_lock(path: &Path, who: &str) -> Result<std::fs::File, OpenError> {
+    use std::io::{Read, Write};
+    let lock = owner_lock_path(path);
+    let io = |source: std::io::Error| OpenError::Worker {
+        path: path.display().to_string(),
+        source: StoreError::backend(format!("the owner lock {}: {source}", lock.display())),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(OpenError::Owned {
+                path: path.display().to_string(),
+                holder: if holder.is_empty() {
+                    format!("it did not say which; its lock is {}", lock.display())
+                } else {
+                    holder.to_owned()
+                },
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    file.set_len(0).map_err(io)?;
+    writeln!(file, "pid {}: {who}", std::process::id()).map_err(io)?;
+    Ok(file)
+}
+
+/// The store's connection threads and the queues that feed them.
 struct Threads {
     jobs: Option<SyncSender<Job>>,
+    /// The writer's queue ([`writer`]); `None` for `:memory:`, whose one connection
+    /// does everything (another connection would be another database).
+    writes: Option<SyncSender<Box<dyn writer::Write>>>,
     handles: Vec<std::thread::JoinHandle<Option<Connection>>>,
 }
 
 impl Drop for Threads {
     fn drop(&mut self) {
-        // Closing the queue ends each thread after its current job.
+        // Closing the queues ends each thread after its current job.
         self.jobs = None;
+        self.writes = None;
         let me = std::thread::current().id();
         let mut connections = Vec::new();
         for handle in self.handles.drain(..) {
@@ -277,8 +346,14 @@ impl Sqlite {
                 });
             }
         }
+        let owner = match &options.owner {
+            Some(who) => Some(Arc::new(take_owner_lock(path, who)?)),
+            None => None,
+        };
         let target = Target::File(path.to_path_buf());
-        Self::start(target, options).await.map(SqlStore::new)
+        let mut store = Self::start(target, options).await?;
+        store._owner = owner;
+        Ok(SqlStore::new(store))
     }
 
     /// A private in-memory database, gone when the store is dropped.
@@ -310,11 +385,32 @@ impl Sqlite {
                 })?;
             handles.push(handle);
         }
+        let writes = match pool.target {
+            Target::Memory => None,
+            Target::File(_) => {
+                let (writes, queue) = sync_channel(QUEUE_LIMIT);
+                let pool = pool.clone();
+                let handle = std::thread::Builder::new()
+                    .name("keypair-sqlite-writer".into())
+                    .spawn(move || writer::writer_thread(pool, queue))
+                    .map_err(|e| OpenError::Worker {
+                        path: path.to_string(),
+                        source: StoreError::backend(e),
+                    })?;
+                handles.push(handle);
+                Some(writes)
+            }
+        };
         let threads = Arc::new(Threads {
             jobs: Some(jobs),
+            writes,
             handles,
         });
-        let store = Sqlite { threads, path };
+        let store = Sqlite {
+            threads,
+            path,
+            _owner: None,
+        };
         let path = store.path.to_string();
         store
             .run(move |pool, slot| {
@@ -393,24 +489,45 @@ impl Sqlite {
         let job: Job = Box::new(move |pool, conn| {
             let _ = tx.send(job(pool, conn));
         });
-        let jobs = self.threads.jobs.as_ref().ok_or_else(|| {
-            StoreError::backend(format!("the SQLite store {} has stopped", self.path))
-        })?;
-        jobs.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => StoreError::backend(format!(
+        let jobs = self
+            .threads
+            .jobs
+            .as_ref()
+            .ok_or_else(|| self.queue_error(false))?;
+        jobs.try_send(job)
+            .map_err(|e| self.queue_error(matches!(e, TrySendError::Full(_))))?;
+        rx.await.map_err(|_| self.no_answer())
+    }
+
+    /// Queues `f` for the writer and awaits its answer.
+    async fn write<T: Send + 'static>(
+        &self,
+        writes: &SyncSender<Box<dyn writer::Write>>,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        writes
+            .try_send(Box::new(writer::Pending::new(f, tx)))
+            .map_err(|e| self.queue_error(matches!(e, TrySendError::Full(_))))?;
+        rx.await.map_err(|_| self.no_answer())?
+    }
+
+    fn queue_error(&self, full: bool) -> StoreError {
+        if full {
+            StoreError::backend(format!(
                 "the SQLite store {} has {QUEUE_LIMIT} operations waiting; retry shortly",
                 self.path
-            )),
-            TrySendError::Disconnected(_) => {
-                StoreError::backend(format!("the SQLite store {} has stopped", self.path))
-            }
-        })?;
-        rx.await.map_err(|_| {
-            StoreError::backend(format!(
-                "an operation on the SQLite store {} failed without an answer",
-                self.path
             ))
-        })
+        } else {
+            StoreError::backend(format!("the SQLite store {} has stopped", self.path))
+        }
+    }
+
+    fn no_answer(&self) -> StoreError {
+        StoreError::backend(format!(
+            "an operation on the SQLite store {} failed without an answer",
+            self.path
+        ))
     }
 
     /// Runs `f` with the connection of a store thread.
@@ -423,12 +540,16 @@ impl Sqlite {
     }
 
     /// Runs `f` in one transaction on a store thread: deferred for reads,
-    /// `BEGIN IMMEDIATE` for writes; committed on `Ok`, rolled back on `Err`.
+    /// `BEGIN IMMEDIATE` for writes; committed on `Ok`, rolled back on `Err`. A write to
+    /// a file goes to the writer, which commits it with the others waiting ([`writer`]).
     async fn blocking<T: Send + 'static>(
         &self,
         read_only: bool,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        if let (false, Some(writes)) = (read_only, &self.threads.writes) {
+            return self.write(writes, f).await;
+        }
         self.with_connection(move |conn| {
             let begin = if read_only {
                 "BEGIN DEFERRED"
@@ -500,7 +621,7 @@ enum MigrateError {
     Schema(OpenError),
 }
 
-/// A transaction on a connection; `blocking` begins and ends it.
+/// A transaction on a connection; `blocking` (or the writer) begins and ends it.
 struct SqliteTx<'c> {
     conn: &'c mut Connection,
 }

@@ -37,3 +37,12 @@ mod file_futures_executor {
 mod memory_futures_executor {
     keypair_core::store_conformance!(futures: super::memory_store());
 }
+
+/// The read model over a file, as `keypaird serve` runs it.
+async fn read_model_store() -> Arc<keypair_core::ReadModel> {
+    Arc::new(keypair_core::ReadModel::new(file_store().await, 1_000_000))
+}
+
+mod file_read_model {
+    keypair_core::store_conformance!(super::read_model_store());
+}

@@ -1,8 +1,16 @@
 //! Every store behind one URL — `memory`, `sqlite:PATH`, `sqlite::memory:`,
 //! `postgres://…` — and the one function that opens the store a URL names, for serving
-//! ([`StoreUrl::open`], with a fleet's shared admission ports on PostgreSQL) or for a
+//! ([`StoreUrl::open`], with a fleet's shared admission ports on PostgreSQL, and
+//! [`StoreUrl::open_to_serve`], which adds the read model where it is sound) or for a
 //! bulk transfer ([`StoreUrl::open_for_transfer`]). keypaird takes every store through
 //! here; an embedder that wants its configuration to name a store can too.
+//!
+//! Where the read model ([`keypair_core::ReadModel`]) goes: over a SQLite file, whose
+//! owner lock makes this process its only writer, and over `sqlite::memory:`. Not over
+//! `memory`, which is its own read model, and not over PostgreSQL, which several servers
+//! share: a view held here could not see another server's writes, and a write must be
+//! visible to the next read on every server (docs/api.md says why reads there stay
+//! uncached).
 
 use keypair_core::{KeyPairStore, NonceLedger, RateCounter};
 use std::fmt;
@@ -16,6 +24,10 @@ use std::sync::Arc;
 /// page once per batch; this took about 11% less time at 1,000,000 key pairs
 /// (docs/benchmarks.md).
 pub const TRANSFER_WAL_PAGES: u32 = 100_000;
+
+/// Default of [`StoreUrl::open_to_serve`]'s read model bound: key pairs held in memory
+/// (about 1 KiB each).
+pub const DEFAULT_READ_MODEL_KEY_PAIRS: usize = 1_000_000;
 
 /// Where key pairs are kept.
 #[derive(Clone, PartialEq, Eq)]
@@ -178,13 +190,47 @@ impl StoreUrl {
             .await
     }
 
+    /// Opens the store for a server that answers reads from a read model of at most
+    /// `read_model_key_pairs` key pairs where that is sound (see the crate docs); `0`
+    /// turns it off, `None` holds [`DEFAULT_READ_MODEL_KEY_PAIRS`]. A SQLite file is then owned: `who` (for example `keypaird serve`)
+    /// takes its owner lock, and a second server on the file is refused with a message
+    /// naming the file and this process.
+    pub async fn open_to_serve(
+        &self,
+        read_model_key_pairs: Option<usize>,
+        who: &str,
+    ) -> Result<OpenedStore, OpenStoreError> {
+        let read_model_key_pairs = read_model_key_pairs.unwrap_or(DEFAULT_READ_MODEL_KEY_PAIRS);
+        let modelled = read_model_key_pairs > 0
+            && matches!(self, StoreUrl::Sqlite { .. } | StoreUrl::SqliteMemory);
+        if !modelled {
+            return self.open().await;
+        }
+        let sqlite = keypair_sqlite::SqliteOptions {
+            owner: Some(who.to_owned()),
+            ..keypair_sqlite::SqliteOptions::default()
+        };
+        let mut opened = self.open_with(sqlite).await?;
+        opened.store = Arc::new(keypair_core::ReadModel::new(
+            opened.store,
+            read_model_key_pairs,
+        ));
+        Ok(opened)
+    }
+
     /// Opens the store for a bulk transfer, which runs one operation at a time: one
     /// SQLite connection, so one thread (and one allocator arena) holds its batches, and
-    /// a write-ahead log checkpointed every [`TRANSFER_WAL_PAGES`] pages.
-    pub async fn open_for_transfer(&self) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
+    /// a write-ahead log checkpointed every [`TRANSFER_WAL_PAGES`] pages. A transfer
+    /// that writes (`writer`, for example `keypaird import`) owns a SQLite file while it
+    /// runs, so it is refused while a server serves the file; one that only reads is not.
+    pub async fn open_for_transfer(
+        &self,
+        writer: Option<&str>,
+    ) -> Result<Arc<dyn KeyPairStore>, OpenStoreError> {
         let sqlite = keypair_sqlite::SqliteOptions {
             max_connections: 1,
             wal_autocheckpoint_pages: Some(TRANSFER_WAL_PAGES),
+            owner: writer.map(str::to_owned),
             ..keypair_sqlite::SqliteOptions::default()
         };
         Ok(self.open_with(sqlite).await?.store)
@@ -266,10 +312,10 @@ impl StoreUrl {
     }
 }
 
-/// Removes a SQLite database and its write-ahead log and shared-memory files: what a
-/// start or an import that created them leaves behind when it fails.
+/// Removes a SQLite database and its write-ahead log, shared-memory and owner lock files:
+/// what a start or an import that created them leaves behind when it fails.
 pub fn remove_sqlite_files(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-owner"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));

@@ -118,7 +118,7 @@ fn took(n: u64, elapsed: Duration) -> String {
 pub async fn export(store: &str, out: Option<&Path>) -> Result<(), CommandError> {
     use std::os::unix::fs::OpenOptionsExt;
     let url: StoreUrl = store.parse()?;
-    let store = url.open_for_transfer().await?;
+    let store = url.open_for_transfer(None).await?;
     let mut writer: Box<dyn Write + Send> = match out {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
@@ -156,7 +156,7 @@ pub async fn import(store: &str, file: &Path) -> Result<(), CommandError> {
     let count = keypair_transfer::check(&mut *first).map_err(|e| in_file(file, e))?;
     let created = url.sqlite_path().filter(|p| !p.exists());
     let loaded = async {
-        let store = url.open_for_transfer().await?;
+        let store = url.open_for_transfer(Some("keypaird import")).await?;
         keypair_transfer::load(&*store, &mut open, count, &mut Display::new("import"))
             .await
             .map_err(|e| in_file(file, e))
@@ -173,8 +173,8 @@ pub async fn import(store: &str, file: &Path) -> Result<(), CommandError> {
 /// `keypaird migrate --from URL --to URL [--merge]`, then the verification.
 pub async fn migrate(from: &str, to: &str, merge: bool) -> Result<(), CommandError> {
     let (from, to): (StoreUrl, StoreUrl) = (from.parse()?, to.parse()?);
-    let source = from.open_for_transfer().await?;
-    let target = to.open_for_transfer().await?;
+    let source = from.open_for_transfer(None).await?;
+    let target = to.open_for_transfer(Some("keypaird migrate")).await?;
     let mut display = Display::new("migrate");
     keypair_transfer::migrate(&*source, &*target, merge, to.load_lanes(), &mut display).await?;
     eprintln!("migrate: verified: counts per account and product and the digest match");

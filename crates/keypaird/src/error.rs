@@ -51,14 +51,3 @@ pub enum StartError {
     #[error("serving: {0}")]
     Serve(#[source] std::io::Error),
 }
-
-impl StartError {
-    /// A listen address that cannot be used, for `reason`.
-    pub(crate) fn listen(listen: &str, reason: impl Into<String>) -> Self {
-        StartError::Listen {
-            listen: listen.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, reason.into()),
-            hint: "",
-        }
-    }
-}

@@ -197,6 +197,7 @@ struct Plan {
     pool_size: usize,
     workers: usize,
     quota: Option<u32>,
+    read_model: Option<usize>,
     http: HttpConfig,
     server_limits: ServerLimits,
     test: TestOptions,
@@ -286,6 +287,7 @@ impl Plan {
                 false => default_workers(),
             }),
             quota: file.limits.key_pairs_per_account,
+            read_model: file.limits.read_model_key_pairs,
             http,
             server_limits: server_limits(&file.limits),
             test: opts.test.clone(),
@@ -317,7 +319,10 @@ impl Plan {
     async fn open_store(&self) -> Result<OpenedStore, StartError> {
         let created = self.store_url.sqlite_path().filter(|p| !p.exists());
         let opened = async {
-            let store = self.store_url.open().await?;
+            let store = self
+                .store_url
+                .open_to_serve(self.read_model, "keypaird serve")
+                .await?;
             if let CredentialPlan::CredentialsFile(list, CredentialsSource::Created { path, .. }) =
                 &self.credentials
             {
@@ -582,21 +587,13 @@ fn server_limits(limits: &Limits) -> ServerLimits {
 
 /// The first address `listen` resolves to.
 async fn resolve(listen: &str) -> Result<std::net::SocketAddr, StartError> {
-    if !keypair_http::serve::has_port(listen) {
-        return Err(StartError::listen(
-            listen,
-            "give a host and a port, such as 127.0.0.1:8080, localhost:8080 or [::1]:8080 (port 0 lets the system choose)",
-        ));
-    }
-    let found = tokio::net::lookup_host(listen)
+    keypair_http::serve::resolve(listen)
         .await
         .map_err(|source| StartError::Listen {
             listen: listen.to_owned(),
             source,
             hint: "",
-        })?
-        .next();
-    found.ok_or_else(|| StartError::listen(listen, "the address resolves to nothing"))
+        })
 }
 
 /// Registers SIGINT and SIGTERM handlers now and returns a future that resolves on

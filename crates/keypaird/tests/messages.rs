@@ -230,3 +230,37 @@ fn serve_check_says_what_it_would_serve_and_touches_nothing() {
     );
     assert!(message.contains("give a host and a port"), "{message}");
 }
+
+#[test]
+fn a_second_keypaird_on_a_served_sqlite_file_is_refused_naming_the_file_and_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keys.db");
+    let config = support::config(dir.path(), &format!("sqlite:{}", db.display()));
+    let first = support::start(&config, &dir.path().join("first.log"), "warn");
+    let holder = format!("pid {}: keypaird serve", first.child.id());
+    let message = fails(dir.path(), &["serve", "--config", config.to_str().unwrap()]);
+    let want = format!(
+        "keypaird: SQLite database {} is in use by another process ({holder}): one process at a time may serve or write a keypaird database, because a server answers reads from memory and would not see another's writes; stop that process, or give this one another file\n",
+        db.display()
+    );
+    assert!(message.ends_with(&want), "{message}");
+    // Writing into it is refused the same way; reading it (a backup) is not.
+    let store = format!("sqlite:{}", db.display());
+    let migrate = fails(dir.path(), &["migrate", "--from", "memory", "--to", &store]);
+    assert!(migrate.contains(&holder), "{migrate}");
+    let backup = dir.path().join("backup.jsonl");
+    let export = Command::new(env!("CARGO_BIN_EXE_keypaird"))
+        .args(["export", "--store", &store, "--out"])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    support::stop(first.child);
+    // With the first one gone, the file is free again.
+    let second = support::start(&config, &dir.path().join("second.log"), "warn");
+    support::stop(second.child);
+}

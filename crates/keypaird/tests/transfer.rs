@@ -46,7 +46,7 @@ async fn killed_migration_resumes(dir: &Path, to: &str, accounts: u64, per: u64)
     child.wait().unwrap();
     let target_url: StoreUrl = to.parse().unwrap();
     let partial = target_url
-        .open_for_transfer()
+        .open_for_transfer(None)
         .await
         .unwrap()
         .count_all()
@@ -63,7 +63,7 @@ async fn killed_migration_resumes(dir: &Path, to: &str, accounts: u64, per: u64)
         String::from_utf8_lossy(&rerun.stderr)
     );
     let source = Sqlite::open(&src).await.unwrap();
-    let target = target_url.open_for_transfer().await.unwrap();
+    let target = target_url.open_for_transfer(None).await.unwrap();
     keypair_transfer::verify(&source, &*target, false)
         .await
         .unwrap();
