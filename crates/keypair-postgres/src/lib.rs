@@ -38,7 +38,7 @@ pub mod test_server;
 
 use async_trait::async_trait;
 use bytes::BytesMut;
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures::TryStreamExt;
 use keypair_core::StoreError;
 use keypair_sql::{Dialect, Executor, Operation, Row, SqlStore, Tx, Value};
@@ -288,11 +288,6 @@ impl Postgres {
 
     async fn attempt<O: Operation>(&self, op: &O) -> Result<O::Output, StoreError> {
         let mut client = self.pool.get().await.map_err(StoreError::backend)?;
-        if O::READ_ONLY && O::SINGLE_STATEMENT {
-            // One statement is one snapshot: no transaction around it, so one round
-            // trip instead of three.
-            return op.run(&mut PgTx { client: &client }).await;
-        }
         // Reads run on one snapshot (REPEATABLE READ READ ONLY): count and page agree,
         // and they take none of SERIALIZABLE's predicate locks, which only writes need.
         let isolation = if O::READ_ONLY {
@@ -307,7 +302,7 @@ impl Postgres {
             .start()
             .await
             .map_err(StoreError::backend)?;
-        let out = op.run(&mut PgTx { client: &tx }).await;
+        let out = op.run(&mut PgTx { tx: &tx }).await;
         match out {
             Ok(out) => {
                 tx.commit().await.map_err(StoreError::backend)?;
@@ -353,15 +348,14 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_micros(OsRng.next_u64() % cap_us.max(1))).await;
 }
 
-/// A transaction, or a connection for a single statement.
-struct PgTx<'a, C: GenericClient> {
-    client: &'a C,
+struct PgTx<'a> {
+    tx: &'a deadpool_postgres::Transaction<'a>,
 }
 
-impl<C: GenericClient> PgTx<'_, C> {
+impl PgTx<'_> {
     /// The prepared statement for `sql`, from the connection's cache.
     async fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement, StoreError> {
-        self.client
+        self.tx
             .prepare_cached(sql)
             .await
             .map_err(StoreError::backend)
@@ -409,7 +403,7 @@ fn column(row: &tokio_postgres::Row, i: usize) -> Result<Value, StoreError> {
 }
 
 #[async_trait]
-impl<C: GenericClient> Tx for PgTx<'_, C> {
+impl Tx for PgTx<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
@@ -417,7 +411,7 @@ impl<C: GenericClient> Tx for PgTx<'_, C> {
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.statement(sql).await?;
         let rows: Vec<tokio_postgres::Row> = self
-            .client
+            .tx
             .query_raw(&stmt, params.iter().map(Param))
             .await
             .map_err(StoreError::backend)?
@@ -436,7 +430,7 @@ impl<C: GenericClient> Tx for PgTx<'_, C> {
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let stmt = self.statement(sql).await?;
-        self.client
+        self.tx
             .execute_raw(&stmt, params.iter().map(Param))
             .await
             .map_err(StoreError::backend)

@@ -23,10 +23,6 @@ pub trait Operation: Send + Sync + 'static {
     const READ_ONLY: bool;
     /// A short name for logs and metrics.
     const NAME: &'static str;
-    /// Whether `run` runs one statement only in the PostgreSQL dialect. The server
-    /// answers a statement from one snapshot, so its adapter runs a read-only one
-    /// outside a transaction (saving the round trips of begin and commit).
-    const SINGLE_STATEMENT: bool = false;
     /// Runs the operation inside `tx`. An adapter may run it again, in a new
     /// transaction, when the database aborted the last one for a conflict.
     fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<Self::Output, StoreError>>;
@@ -96,7 +92,6 @@ impl Operation for Describe {
     type Output = Page;
     const READ_ONLY: bool = true;
     const NAME: &'static str = "query";
-    const SINGLE_STATEMENT: bool = true;
     fn run<'a>(&'a self, tx: &'a mut dyn Tx) -> BoxFuture<'a, Result<Page, StoreError>> {
         Box::pin(ops::query(tx, &self.scope, &self.query))
     }

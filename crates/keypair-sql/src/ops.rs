@@ -248,60 +248,19 @@ pub async fn get(
     with_details(tx, rows).await
 }
 
-/// One page and the total; see `KeyPairStore::query`.
-///
-/// On PostgreSQL, one statement (page, its tags and bindings, and the total, told apart
-/// by a `kind` column), which the server answers from one snapshot without a
-/// transaction around it: one round trip instead of five (begin, count, page, details,
-/// commit). On SQLite, where a statement costs no round trip, three statements in the
-/// caller's transaction: the one statement materialises the page and took twice as long
-/// there (docs/benchmarks.md).
+/// From this offset on, a PostgreSQL page is read ids first ([`query`]). Below it the
+/// plain index scan reads few rows it skips, and the extra join cost more: the first
+/// page of one account came 20% slower ids first (docs/benchmarks.md). 100 is the
+/// largest page, so the first page of every size reads directly.
+const IDS_FIRST_FROM_OFFSET: u64 = 100;
+
+/// One page and the total; see `KeyPairStore::query`: the count, the page, then its
+/// details, in the caller's transaction (one snapshot).
 pub async fn query(tx: &mut dyn Tx, scope: &Scope, q: &Query) -> Result<Page, StoreError> {
     let mut p = Params::default();
-    // The scope binds $1 (account) and $2 (product), first.
     let Some(condition) = where_clause(tx.dialect(), scope, q.filters(), &mut p)? else {
         return Ok(Page::default());
     };
-    if tx.dialect() == Dialect::Sqlite {
-        return query_in_steps(tx, scope, q, &condition, p).await;
-    }
-    let total = if q.filters().is_empty() {
-        "(SELECT n FROM scope_counts WHERE account = $1 AND product = $2)".to_owned()
-    } else {
-        format!("(SELECT COUNT(*) FROM key_pairs k WHERE {condition})")
-    };
-    let limit = p.bind(i64::from(q.limit()));
-    let offset = p.bind(i64::try_from(q.offset()).unwrap_or(i64::MAX));
-    let columns = COLUMNS.as_str();
-    let nulls = |n: usize| vec!["NULL"; n].join(", ");
-    // The page's ids first, from the describe index alone (an index-only scan skips the
-    // offset without reading a row: 1.5-2.4 ms instead of 12.5 ms at offset 500 of a
-    // 1,000,000-key table), then only those rows.
-    let sql = format!(
-        "WITH ids AS MATERIALIZED (SELECT k.key_id FROM key_pairs k WHERE {condition} {ORDER} \
-         LIMIT {limit} OFFSET {offset}), \
-         page AS MATERIALIZED (SELECT {columns} FROM key_pairs k \
-         WHERE k.key_id IN (SELECT key_id FROM ids)) \
-         SELECT 0 AS kind, page.* FROM page \
-         UNION ALL SELECT 1, t.key_id, t.tag_key, t.tag_value, NULL, t.position, {n5} \
-         FROM key_pair_tags t WHERE t.key_id IN (SELECT key_id FROM page) \
-         UNION ALL SELECT 2, i.key_id, i.instance_id, i.username, {n7} \
-         FROM key_pair_instances i WHERE i.key_id IN (SELECT key_id FROM page) \
-         UNION ALL SELECT 3, NULL, NULL, NULL, NULL, {total}, {n5}",
-        n5 = nulls(5),
-        n7 = nulls(7),
-    );
-    page_of_rows(tx.query(&sql, &p.0).await?)
-}
-
-/// [`query`] as the count, the page, then its details, in the caller's transaction.
-async fn query_in_steps(
-    tx: &mut dyn Tx,
-    scope: &Scope,
-    q: &Query,
-    condition: &str,
-    mut p: Params,
-) -> Result<Page, StoreError> {
     let total = if q.filters().is_empty() {
         scope_count(tx, scope).await?
     } else {
@@ -314,66 +273,21 @@ async fn query_in_steps(
     let limit = p.bind(i64::from(q.limit()));
     let offset = p.bind(i64::try_from(q.offset()).unwrap_or(i64::MAX));
     let columns = COLUMNS.as_str();
-    let sql = format!(
-        "SELECT {columns} FROM key_pairs k WHERE {condition} {ORDER} LIMIT {limit} OFFSET {offset}"
-    );
+    let page = format!("FROM key_pairs k WHERE {condition} {ORDER} LIMIT {limit} OFFSET {offset}");
+    let sql = if tx.dialect() == Dialect::Postgres && q.offset() >= IDS_FIRST_FROM_OFFSET {
+        // The page's ids first, from the describe index alone: PostgreSQL skips the
+        // offset in an index-only scan instead of reading every skipped row from the
+        // heap (12.5 ms at offset 500 of a 1,000,000-key table, 1.5-2.4 ms this way).
+        format!(
+            "SELECT {columns} FROM key_pairs k WHERE k.key_id IN (SELECT k.key_id {page}) {ORDER}"
+        )
+    } else {
+        format!("SELECT {columns} {page}")
+    };
     let rows = tx.query(&sql, &p.0).await?;
     Ok(Page {
         total: u64::try_from(total).unwrap_or(0),
         items: with_details(tx, rows).await?,
-    })
-}
-
-/// The rows of [`query`]'s statement into a page: key pairs in describe order, each
-/// with its tags in their order and its bindings.
-fn page_of_rows(rows: Vec<Row>) -> Result<Page, StoreError> {
-    let mut total = 0;
-    let mut key_pairs = Vec::new();
-    let mut details = Vec::new();
-    for r in rows {
-        let kind = r.int(0)?;
-        let mut v = r.0.into_iter().skip(1);
-        let mut next = || v.next().unwrap_or(Value::Null);
-        match kind {
-            0 => key_pairs.push(Row((0..KEY_PAIR_COLUMNS.len()).map(|_| next()).collect())),
-            // As `assemble_all` takes them: key id, 0 tag / 1 binding, position, then
-            // the tag's key and value or the instance and username.
-            1 | 2 => {
-                let (id, a, b, _, position) = (next(), next(), next(), next(), next());
-                let position = if kind == 1 { position } else { Value::Int(0) };
-                details.push(Row(vec![id, Value::Int(kind - 1), position, a, b]));
-            }
-            _ => {
-                let total_column = (0..5).map(|_| next()).last();
-                total = Row(total_column.into_iter().collect())
-                    .opt_int(0)?
-                    .unwrap_or(0);
-            }
-        }
-    }
-    // A compound statement's rows come in no promised order: put them in order here.
-    key_pairs.sort_by(|a, b| {
-        let created = |r: &Row| r.int(9).unwrap_or(0);
-        created(b).cmp(&created(a)).then_with(|| {
-            a.str(0)
-                .unwrap_or_default()
-                .cmp(b.str(0).unwrap_or_default())
-        })
-    });
-    details.sort_by(|a, b| {
-        a.str(0)
-            .unwrap_or_default()
-            .cmp(b.str(0).unwrap_or_default())
-            .then_with(|| a.int(1).unwrap_or(0).cmp(&b.int(1).unwrap_or(0)))
-            .then_with(|| a.int(2).unwrap_or(0).cmp(&b.int(2).unwrap_or(0)))
-    });
-    let ids: Vec<String> = key_pairs
-        .iter()
-        .map(|r| r.text(0))
-        .collect::<Result<_, _>>()?;
-    Ok(Page {
-        total: u64::try_from(total).unwrap_or(0),
-        items: assemble_all(key_pairs, &ids, details)?,
     })
 }
 

@@ -96,14 +96,6 @@ impl Row {
         }
     }
 
-    /// Column `i` as a nullable integer.
-    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        match self.0.get(i) {
-            Some(Value::Null) => Ok(None),
-            _ => self.int(i).map(Some),
-        }
-    }
-
     /// Column `i` as an integer.
     pub fn int(&self, i: usize) -> Result<i64, StoreError> {
         match self.0.get(i) {
