@@ -16,7 +16,9 @@ DescribeKeyPairs Limit 20 at 64 connections against:
     connections), their throughputs summed.
 With --mix realistic, each server also runs the realistic mix (`keypair-loadgen --mix
 realistic`: 1,000 accounts with their own credentials, random offsets, 1 in 5 filtered,
-1 in 10 a write) after a 3 s warm-up of the same mix, then the yardstick answering that
+1 in 10 a write) after a 30 s warm-up of the same mix (on SQLite, the read model loads each
+account on its first read, 10-20 ms of store work each: the warm-up measures a server
+that has seen every account once), then the yardstick answering that
 mix's requests with a body the size of a Limit 20 answer; the single-account figure runs
 beside it on the same server.
 With --before, each round also runs another keypaird binary (an earlier build, say) on
@@ -83,7 +85,7 @@ def mix_yardstick(endpoint, secs, size):
 
 
 def mixed(ep, secs, label, r, size):
-    mix(ep, 3)  # warm-up: the first read of each account loads its view
+    mix(ep, 30)  # warm-up: the first read of each account loads its view
     m = mix(ep, secs)
     wrong = {k: v for kind in ("describe", "filtered", "write") for k, v in m[kind]["codes"].items() if k != "OK"}
     if wrong:

@@ -13,6 +13,10 @@
 //! | [`ProjectCatalog`] | which CVM projects exist | [`DefaultProjectOnly`], [`StaticProjects`] |
 //! | [`InstanceDirectory`] | which instances exist, their state and OS; stops them | [`AnyInstance`] (default), [`StaticInstances`] |
 //!
+//! Two decorators of the store port sit beside it: [`MeteredStore`] times each
+//! operation, and [`ReadModel`] answers reads from each scope's key pairs held in memory
+//! (for a store this process alone writes).
+//!
 //! [`KeyPairService`] holds the use-cases over those ports. Errors are one enum,
 //! [`Error`]; mapping them to Tencent error codes is the HTTP adapter's job.
 //!

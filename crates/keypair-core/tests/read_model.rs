@@ -94,8 +94,18 @@ fn names(page: &Page) -> Vec<&str> {
     page.items.iter().map(|kp| kp.name.as_str()).collect()
 }
 
-#[tokio::test]
-async fn a_load_that_read_before_a_write_finished_is_not_installed() {
+/// A model over a [`HeldAnswers`] store holding one key pair named `first`, and a read
+/// of its scope already started, whose store read has finished and whose answer waits
+/// for `go`.
+struct HeldRead {
+    model: Arc<ReadModel>,
+    scope: Scope,
+    all: Query,
+    go: futures::channel::oneshot::Sender<()>,
+    reader: tokio::task::JoinHandle<Result<Page, StoreError>>,
+}
+
+async fn held_read(first: &str) -> HeldRead {
     let (go, gate) = futures::channel::oneshot::channel();
     let (reading, read) = futures::channel::oneshot::channel();
     let store = Arc::new(HeldAnswers {
@@ -106,17 +116,34 @@ async fn a_load_that_read_before_a_write_finished_is_not_installed() {
     let model = Arc::new(ReadModel::new(store, 1000));
     let scope = fresh_scope(Product::Cvm);
     model
-        .insert(key_pair(&scope, "first", 1, 1_000), 10)
+        .insert(key_pair(&scope, first, 1, 1_000), 10)
         .await
         .unwrap();
     let all = Query::new(Vec::new(), 0, 20).unwrap();
-
-    // A read starts the scope's load; its store read finishes, its answer waits.
     let reader = tokio::spawn({
         let (model, scope, all) = (model.clone(), scope.clone(), all.clone());
         async move { model.query(&scope, &all).await }
     });
     read.await.unwrap();
+    HeldRead {
+        model,
+        scope,
+        all,
+        go,
+        reader,
+    }
+}
+
+#[tokio::test]
+async fn a_load_that_read_before_a_write_finished_is_not_installed() {
+    // A read starts the scope's load; its store read finishes, its answer waits.
+    let HeldRead {
+        model,
+        scope,
+        all,
+        go,
+        reader,
+    } = held_read("first").await;
     // Meanwhile a write lands and returns.
     model
         .insert(key_pair(&scope, "second", 2, 2_000), 10)
@@ -205,4 +232,23 @@ async fn the_least_recently_read_scopes_leave_first_when_full() {
     for scope in &scopes {
         assert_eq!(model.query(scope, &all).await.unwrap().total, 4);
     }
+}
+
+#[tokio::test]
+async fn a_load_dropped_midway_does_not_leave_its_scope_waiting() {
+    // A read starts the scope's load, which the store holds; then its caller goes away
+    // (a client that disconnects drops the request's future).
+    let HeldRead {
+        model,
+        scope,
+        all,
+        go: _go,
+        reader,
+    } = held_read("only").await;
+    reader.abort();
+    assert!(reader.await.unwrap_err().is_cancelled());
+    // The next read neither waits for the abandoned load nor misses anything.
+    let page = model.query(&scope, &all).await.unwrap();
+    assert_eq!(names(&page), ["only"]);
+    assert_eq!(model.held(), 1, "the next read loaded the scope itself");
 }

@@ -171,8 +171,11 @@ fn main() -> ExitCode {
     };
     // The program's entry into its own runtime (not a bridge inside async code).
     let result = if let Some(bytes) = args.serve_limit {
-        let mut credentials = vec![(args.secret_id.clone(), args.secret_key.clone())];
-        credentials.extend((0..args.mix_accounts).map(mix::credential));
+        let mut credentials: Vec<(String, String)> =
+            (0..args.mix_accounts).map(mix::credential).collect();
+        if !credentials.iter().any(|(id, _)| *id == args.secret_id) {
+            credentials.push((args.secret_id.clone(), args.secret_key.clone()));
+        }
         rt.block_on(limit_server::run(&args.listen, bytes, &credentials))
     } else if let Some(n) = args.seed_keys {
         rt.block_on(seed(&args, n))

@@ -7,7 +7,7 @@
 //! - 7 in 10 are DescribeKeyPairs pages at a random offset within the account's
 //!   `--mix-keys` key pairs; 2 in 10 carry one filter: the exact `key-name` of one of
 //!   the account's seeded key pairs, `tag-key` = `team`, or `tag:env` (the seeder's
-//!   names and tags, [`crate::seed`]).
+//!   names and tags, [`mod@crate::seed`]).
 //! - 1 in 10 is a write for the same accounts: each connection cycles import (a
 //!   pre-generated key), modify (a new description) and delete of one key pair, so the
 //!   store keeps its size. A write must answer correctly: an import its `KeyId`, the
