@@ -85,8 +85,8 @@ pub use pool::{default_workers, KeyPool, PoolStats};
 pub use product::{Action, NameMatch, Product, ProductSpec, RepeatedBinding, UnknownProduct};
 pub use project::{DefaultProjectOnly, ProjectCatalog, StaticProjects};
 pub use query::{
-    describe_order, evaluate, parse_key_ids, Filter, Page, Query, RawFilter, DEFAULT_LIMIT,
-    MAX_LIMIT,
+    describe_order, evaluate, page_in_order, parse_key_ids, Filter, Page, Query, RawFilter,
+    DEFAULT_LIMIT, MAX_LIMIT,
 };
 pub use read_model::ReadModel;
 #[cfg(feature = "serde")]

@@ -322,6 +322,33 @@ pub struct Page {
     pub items: Vec<KeyPair>,
 }
 
+/// One page of `query` over a scope's key pairs already in describe order (`len` of
+/// them): for stores that keep their key pairs sorted, so a page without filters is a
+/// slice and a filtered one a single pass.
+pub fn page_in_order<'a>(
+    query: &Query,
+    in_order: impl Iterator<Item = &'a KeyPair>,
+    len: usize,
+) -> Page {
+    let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
+    let limit = query.limit as usize;
+    if query.filters.is_empty() {
+        return Page {
+            total: len as u64,
+            items: in_order.skip(offset).take(limit).cloned().collect(),
+        };
+    }
+    let mut total = 0u64;
+    let mut items = Vec::new();
+    for kp in in_order.filter(|kp| query.matches(kp)) {
+        if total as usize >= offset && items.len() < limit {
+            items.push(kp.clone());
+        }
+        total += 1;
+    }
+    Page { total, items }
+}
+
 /// Evaluates `query` over key pairs of one scope: the reference semantics every store
 /// must reproduce.
 pub fn evaluate<'a>(query: &Query, key_pairs: impl IntoIterator<Item = &'a KeyPair>) -> Page {

@@ -342,32 +342,6 @@ fn apply(view: &mut Vec<Arc<KeyPair>>, effect: &Effect) {
     }
 }
 
-/// One page of a view, as the store would answer it.
-fn page_of(view: &[Arc<KeyPair>], query: &Query) -> Page {
-    let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
-    let limit = query.limit() as usize;
-    if query.filters().is_empty() {
-        return Page {
-            total: view.len() as u64,
-            items: view
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(|kp| KeyPair::clone(kp))
-                .collect(),
-        };
-    }
-    let mut total = 0u64;
-    let mut items = Vec::new();
-    for kp in view.iter().filter(|kp| query.matches(kp)) {
-        if total as usize >= offset && items.len() < limit {
-            items.push(KeyPair::clone(kp));
-        }
-        total += 1;
-    }
-    Page { total, items }
-}
-
 #[async_trait]
 impl KeyPairStore for ReadModel {
     async fn insert(&self, kp: KeyPair, quota: u32) -> Result<(), StoreError> {
@@ -398,7 +372,11 @@ impl KeyPairStore for ReadModel {
     }
     async fn query(&self, scope: &Scope, query: &Query) -> Result<Page, StoreError> {
         match self.view(scope).await {
-            Some(view) => Ok(page_of(&view, query)),
+            Some(view) => Ok(crate::page_in_order(
+                query,
+                view.iter().map(|kp| &**kp),
+                view.len(),
+            )),
             None => self.inner.query(scope, query).await,
         }
     }

@@ -205,25 +205,8 @@ impl KeyPairStore for MemoryStore {
         let Some(ns) = inner.scopes.get(scope) else {
             return Ok(Page::default());
         };
-        let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
-        let limit = query.limit() as usize;
         let in_order = ns.order.iter().filter_map(|(_, id)| ns.by_id.get(id));
-        if query.filters().is_empty() {
-            return Ok(Page {
-                total: ns.by_id.len() as u64,
-                items: in_order.skip(offset).take(limit).cloned().collect(),
-            });
-        }
-        let mut total = 0u64;
-        let mut items = Vec::new();
-        for kp in in_order.filter(|kp| query.matches(kp)) {
-            let position = total as usize;
-            if position >= offset && items.len() < limit {
-                items.push(kp.clone());
-            }
-            total += 1;
-        }
-        Ok(Page { total, items })
+        Ok(keypair_core::page_in_order(query, in_order, ns.by_id.len()))
     }
 
     async fn update(&self, scope: &Scope, id: &KeyId, change: &Change) -> Result<(), StoreError> {
